@@ -1,0 +1,86 @@
+"""The shape of one source table (SOURCES.md) and the pandera schema that enforces it on raw text."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+import pandera.pandas as pa
+
+# Type families of SOURCES.md. Raw values arrive as the text the source renders (CAST AS VARCHAR), so a
+# contract checks that the text of a typed column really is of that type; VARCHAR columns accept anything.
+VARCHAR, INTEGER, DATE, TIMESTAMP = "VARCHAR", "INTEGER", "DATE", "TIMESTAMP"
+
+_INTEGER_RE = r"[+-]?\d+"
+_DATE_RE = r"\d{4}-\d{2}-\d{2}"
+_TIMESTAMP_RE = r"\d{4}-\d{2}-\d{2}([ T]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?([+-]\d{2}(:?\d{2})?|Z)?"
+
+
+def _is_integer(s: pd.Series) -> pd.Series:
+    return s.isna() | s.str.fullmatch(_INTEGER_RE).fillna(False).astype(bool)
+
+
+def _is_date(s: pd.Series) -> pd.Series:
+    shaped = s.str.fullmatch(_DATE_RE).fillna(False).astype(bool)
+    parsed = pd.to_datetime(s.where(shaped), format="%Y-%m-%d", errors="coerce").notna()
+    return s.isna() | (shaped & parsed)
+
+
+def _is_timestamp(s: pd.Series) -> pd.Series:
+    shaped = s.str.fullmatch(_TIMESTAMP_RE).fillna(False).astype(bool)
+    # Only the calendar part needs checking beyond the shape: 2024-02-30 is shaped right but no date.
+    parsed = pd.to_datetime(s.where(shaped).str.slice(0, 10), format="%Y-%m-%d", errors="coerce").notna()
+    return s.isna() | (shaped & parsed)
+
+
+_TYPE_CHECKS = {
+    INTEGER: pa.Check(_is_integer, name="is_integer", error="not an integer"),
+    DATE: pa.Check(_is_date, name="is_date", error="not a date (YYYY-MM-DD)"),
+    TIMESTAMP: pa.Check(_is_timestamp, name="is_timestamp", error="not a timestamp"),
+}
+
+
+@dataclass(frozen=True)
+class TableContract:
+    """One source table: its columns (SOURCES.md names and SQL type families) and primary key."""
+
+    source: str
+    table: str
+    columns: tuple[tuple[str, str], ...]
+    key: str | None = None
+
+    @property
+    def raw_name(self) -> str:
+        """Name of the table in the warehouse's `raw` schema."""
+        return f"{self.source}__{self.table.lower()}"
+
+    @property
+    def column_names(self) -> list[str]:
+        return [name for name, _ in self.columns]
+
+    @property
+    def raw_columns(self) -> list[str]:
+        """Column names as they are in `raw` (lower case)."""
+        return [name.lower() for name, _ in self.columns]
+
+    def schema(self) -> pa.DataFrameSchema:
+        """The pandera schema checked on each batch of raw text rows (columns in lower case)."""
+        columns = {}
+        for name, family in self.columns:
+            is_key = self.key is not None and name == self.key
+            checks = [_TYPE_CHECKS[family]] if family in _TYPE_CHECKS else []
+            columns[name.lower()] = pa.Column(
+                dtype=None,  # every raw value is text; the checks decide what the text must look like
+                checks=checks,
+                nullable=not is_key,
+                unique=is_key,
+                report_duplicates="exclude_first",
+                required=True,
+            )
+        return pa.DataFrameSchema(columns, strict=False, name=f"{self.source}.{self.table}")
+
+
+def contract(source: str, table: str, columns: str, key: str | None = None) -> TableContract:
+    """Build a contract from a compact 'name TYPE, name TYPE' list."""
+    pairs = tuple(tuple(part.split()) for part in columns.split(","))
+    return TableContract(source, table, tuple((n.strip(), t.strip()) for n, t in pairs), key)

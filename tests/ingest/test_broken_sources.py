@@ -1,0 +1,132 @@
+"""Broken sources fail with a message naming source, table and column; bad rows go to quarantine."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sqlite3
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from assets.ingest import SourceError, ingest_table
+from expectations.contracts import CONTRACTS
+
+AS_OF = dt.date(2026, 11, 25)
+PAYMENT = next(c for c in CONTRACTS if c.source == "social" and c.table == "PAYMENT")
+CITIZEN = next(c for c in CONTRACTS if c.source == "population" and c.table == "citizen")
+
+
+def _payment_db(path: Path, rows: list[tuple], columns: str | None = None) -> str:
+    con = sqlite3.connect(path)
+    con.execute(
+        "create table PAYMENT ("
+        + (columns or "PAYMENT_ID INTEGER, BENEFICIARY_ID INTEGER, PERIOD VARCHAR, AMOUNT INTEGER, "
+           "METHOD VARCHAR, PAID_AT DATE")
+        + ")"
+    )
+    if rows:
+        con.executemany(f"insert into PAYMENT values ({','.join('?' * len(rows[0]))})", rows)
+    con.commit()
+    con.close()
+    return f"sqlite:///{path}"
+
+
+@pytest.fixture
+def warehouse(tmp_path):
+    con = duckdb.connect(str(tmp_path / "w.duckdb"))
+    yield con
+    con.close()
+
+
+def test_bad_rows_are_quarantined_with_reason_and_the_rest_loads(tmp_path, warehouse):
+    rows = [
+        (1, 10, "202601", 500000, "CASH", "2026-01-05"),
+        (2, "x", "202601", 500000, "CASH", "2026-01-05"),  # wrong type in an INTEGER column
+        (3, 12, "202601", 500000, "ACCOUNT", "2026-02-30"),  # not a date
+        (1, 13, "202601", 500000, "CASH", "2026-01-05"),  # duplicate key
+        (None, 14, "202601", 500000, "CASH", None),  # empty key
+        (6, None, None, None, None, None),  # NULLs are fine in non-key columns
+    ] + [(100 + i, i, "202602", 1, "CASH", "2026-02-01") for i in range(20)]
+    url = _payment_db(tmp_path / "social.sqlite", rows)
+    stats = ingest_table(warehouse, "social", url, PAYMENT, AS_OF, batch_rows=7)
+    assert stats.rows_read == len(rows)
+    assert stats.rows_loaded + stats.rows_quarantined == len(rows)
+    assert stats.rows_quarantined == 4
+    loaded = warehouse.execute("select payment_id from raw.social__payment order by _extracted_at").fetchall()
+    assert sorted(int(r[0]) for r in loaded) == sorted([1, 6] + [100 + i for i in range(20)])
+    reasons = dict(
+        warehouse.execute(
+            "select coalesce(record_key, '<null>'), reason from raw._quarantine where table_name = 'PAYMENT'"
+        ).fetchall()
+    )
+    assert reasons["2"] == "beneficiary_id: not an integer"
+    assert reasons["3"] == "paid_at: not a date (YYYY-MM-DD)"
+    assert reasons["1"] == "payment_id: duplicate key"
+    assert reasons["<null>"] == "payment_id: key is empty"
+    row = json.loads(warehouse.execute("select row_json from raw._quarantine where record_key = '2'").fetchone()[0])
+    assert row["beneficiary_id"] == "x"
+    # every raw row carries the night and the extraction time
+    assert warehouse.execute(
+        "select count(*) from raw.social__payment where _as_of = ? and _extracted_at is not null", [AS_OF]
+    ).fetchone()[0] == stats.rows_loaded
+
+
+def test_duplicate_key_across_batches_is_quarantined(tmp_path, warehouse):
+    rows = [(i, i, "202601", 1, "CASH", "2026-01-01") for i in range(10)] + [(3, 3, "202601", 1, "CASH", None)]
+    url = _payment_db(tmp_path / "s.sqlite", rows)
+    stats = ingest_table(warehouse, "social", url, PAYMENT, AS_OF, batch_rows=4)
+    assert (stats.rows_loaded, stats.rows_quarantined) == (10, 1)
+
+
+def test_rerunning_a_night_replaces_its_quarantine(tmp_path, warehouse):
+    url = _payment_db(tmp_path / "s.sqlite", [(1, "x", "202601", 1, "CASH", None), (2, 2, "p", 1, "CASH", None)])
+    ingest_table(warehouse, "social", url, PAYMENT, AS_OF)
+    ingest_table(warehouse, "social", url, PAYMENT, AS_OF)
+    assert warehouse.execute("select count(*) from raw._quarantine").fetchone()[0] == 1
+    assert warehouse.execute("select count(*) from raw.social__payment").fetchone()[0] == 1
+
+
+def test_a_column_of_the_wrong_type_fails_the_table(tmp_path, warehouse):
+    rows = [(i, i, "202601", 1, "CASH", "05/01/2026") for i in range(10)]
+    url = _payment_db(tmp_path / "s.sqlite", rows)
+    with pytest.raises(SourceError, match=r"source social .* table PAYMENT: 10 of 10 rows .*paid_at: not a date"):
+        ingest_table(warehouse, "social", url, PAYMENT, AS_OF)
+
+
+def test_missing_column_is_named(tmp_path, warehouse):
+    url = _payment_db(
+        tmp_path / "s.sqlite", [], "PAYMENT_ID INTEGER, BENEFICIARY_ID INTEGER, PERIOD VARCHAR, METHOD VARCHAR"
+    )
+    with pytest.raises(SourceError, match=r"^source social \(sqlite:///.*\): table PAYMENT has no column AMOUNT, PAID_AT$"):
+        ingest_table(warehouse, "social", url, PAYMENT, AS_OF)
+
+
+def test_missing_table_is_named(tmp_path, warehouse):
+    url = _payment_db(tmp_path / "s.sqlite", [])
+    with pytest.raises(SourceError, match=r"source population .*: table citizen is missing"):
+        ingest_table(warehouse, "population", url, CITIZEN, AS_OF)
+
+
+def test_corrupt_file(tmp_path, warehouse):
+    path = tmp_path / "population.sqlite"
+    path.write_bytes(b"this is not a database at all" * 100)
+    with pytest.raises(SourceError, match=r"source population .*cannot read the database: .*not a database"):
+        ingest_table(warehouse, "population", f"sqlite:///{path}", CITIZEN, AS_OF)
+
+
+def test_missing_file(tmp_path, warehouse):
+    with pytest.raises(SourceError, match=r"source population .*database file not found"):
+        ingest_table(warehouse, "population", f"sqlite:///{tmp_path}/nope.sqlite", CITIZEN, AS_OF)
+    assert not (tmp_path / "nope.sqlite").exists()
+
+
+def test_unreachable_server_names_source_without_credentials(warehouse):
+    url = "postgresql+psycopg://steward:s3cret-pw@127.0.0.1:1/population?connect_timeout=2"
+    with pytest.raises(SourceError) as info:
+        ingest_table(warehouse, "population", url, CITIZEN, AS_OF)
+    message = str(info.value)
+    assert message.startswith("source population (postgresql+psycopg://steward:***@127.0.0.1:1/population")
+    assert "cannot read the database" in message
+    assert "s3cret-pw" not in message
