@@ -1,0 +1,74 @@
+"""The dbt project as Dagster assets: every seed and model an asset keyed [schema, name], dbt tests as checks.
+
+Two selections, so that Python assets can sit between them (the Splink linkage reads staging and feeds the
+intermediate layer): `dbt_staging` (seeds and staging views) and `dbt_reconciliation` (intermediate, marts).
+"""
+
+import json
+import os
+from collections.abc import Mapping
+from typing import Any
+
+import dagster as dg
+from dagster import AssetExecutionContext
+from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, DbtProject, dbt_assets
+
+from orchestration.resources import PROJECT_ROOT, NightResource, WarehouseResource
+
+DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
+
+dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, target=os.environ.get("DBT_TARGET") or None)
+# A fresh clone has no manifest: parse once so that loading the definitions never fails (and always under
+# `dagster dev`, which picks up model edits).
+if not dbt_project.manifest_path.exists():
+    dbt_project.preparer.prepare(dbt_project)
+else:
+    dbt_project.prepare_if_dev()
+
+
+class LayerTranslator(DagsterDbtTranslator):
+    """Asset keys [layer, name]: dbt sources are the `raw` ingest assets, models and seeds key by schema."""
+
+    def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> dg.AssetKey:
+        if dbt_resource_props["resource_type"] == "source":
+            return dg.AssetKey([dbt_resource_props["schema"], dbt_resource_props["name"]])
+        return dg.AssetKey([dbt_resource_props["config"].get("schema") or "main", dbt_resource_props["name"]])
+
+    def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
+        return dbt_resource_props["config"].get("schema") or "main"
+
+
+TRANSLATOR = LayerTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True))
+
+
+def _dbt_build(context: AssetExecutionContext, dbt: DbtCliResource, night: NightResource, warehouse: WarehouseResource):
+    # dbt runs in a subprocess whose profile reads DOISOAT_WAREHOUSE: hand it the resolved warehouse.
+    os.environ["DOISOAT_WAREHOUSE"] = str(warehouse.resolved_path())
+    dbt_vars = json.dumps({"as_of": night.date().isoformat()})
+    yield from dbt.cli(["build", "--vars", dbt_vars], context=context).stream()
+
+
+@dbt_assets(
+    manifest=dbt_project.manifest_path,
+    project=dbt_project,
+    select="resource_type:seed path:models/staging",
+    dagster_dbt_translator=TRANSLATOR,
+    name="dbt_staging",
+)
+def dbt_staging(context: AssetExecutionContext, dbt: DbtCliResource, night: NightResource, warehouse: WarehouseResource):
+    """Reference seeds and the staging views (rename, cast, normalise)."""
+    yield from _dbt_build(context, dbt, night, warehouse)
+
+
+@dbt_assets(
+    manifest=dbt_project.manifest_path,
+    project=dbt_project,
+    select="path:models/intermediate path:models/marts",
+    dagster_dbt_translator=TRANSLATOR,
+    name="dbt_reconciliation",
+)
+def dbt_reconciliation(
+    context: AssetExecutionContext, dbt: DbtCliResource, night: NightResource, warehouse: WarehouseResource
+):
+    """Links, rules and the marts of OUTPUTS.md."""
+    yield from _dbt_build(context, dbt, night, warehouse)

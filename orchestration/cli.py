@@ -1,0 +1,108 @@
+"""`doisoat`: the command line for people. `run` executes the same Dagster job the schedule runs."""
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import click
+
+from orchestration.resources import SOURCE_URL_VARIABLES, parse_as_of
+
+
+def _dagster_home() -> Path:
+    """DAGSTER_HOME, defaulting to data/dagster_home so that `doisoat run` and `doisoat ui` share run history."""
+    home = Path(os.environ.get("DAGSTER_HOME") or Path.cwd() / "data" / "dagster_home").resolve()
+    home.mkdir(parents=True, exist_ok=True)
+    config = home / "dagster.yaml"
+    if not config.exists():
+        config.write_text("telemetry:\n  enabled: false\n")
+    os.environ["DAGSTER_HOME"] = str(home)
+    return home
+
+
+@click.group()
+def main() -> None:
+    """doisoat — đối soát dữ liệu chuyên ngành với CSDL quốc gia về dân cư (Đề án 06)."""
+
+
+@main.command()
+@click.option("--scenario", required=True, type=click.Choice(["tiny", "tiny_clean", "demo", "province"]))
+@click.option("--seed", default=0, show_default=True, type=int)
+@click.option("--as-of", "as_of", default=None, help="YYYY-MM-DD; default DOISOAT_AS_OF or today (Asia/Ho_Chi_Minh).")
+@click.option("--truth", default=None, help="Ground-truth file (default data/sources/ground_truth.parquet).")
+def simulate(scenario: str, seed: int, as_of: str | None, truth: str | None) -> None:
+    """Write the five simulated source databases to the URLs of SOURCES.md's environment variables."""
+    from simulator import simulate as run_simulation  # the pipeline never imports the simulator; this verb does
+
+    night = parse_as_of(as_of or os.environ.get("DOISOAT_AS_OF"))
+    started = time.perf_counter()
+    counts = run_simulation(scenario, seed=seed, as_of=night, truth_path=truth, progress=True)
+    click.echo(f"simulated '{scenario}' (seed {seed}, as of {night}) in {time.perf_counter() - started:.1f}s:")
+    for table, rows in counts.items():
+        click.echo(f"  {table:<32} {rows:>10,}")
+
+
+def run_night(as_of: str | None = None) -> bool:
+    """Execute the nightly job in this process, recorded in DAGSTER_HOME; True when the night succeeded."""
+    _dagster_home()
+    night = parse_as_of(as_of or os.environ.get("DOISOAT_AS_OF")).isoformat()
+    os.environ["DOISOAT_AS_OF"] = night  # the dbt subprocess and every resource see the same night
+
+    import dagster as dg
+
+    from orchestration.definitions import defs
+
+    job = defs.resolve_job_def("nightly")
+    with dg.DagsterInstance.get() as instance:
+        result = job.execute_in_process(
+            instance=instance,
+            run_config={"resources": {"night": {"config": {"as_of": night}}}},
+            tags={"as_of": night},
+            raise_on_error=False,
+        )
+    failures = [event for event in result.all_events if event.is_step_failure]
+    for event in failures:
+        error = event.step_failure_data.error
+        click.echo(f"FAILED {event.step_key}: {error.message.strip() if error else ''}", err=True)
+    click.echo(f"night {night}: {'succeeded' if result.success else 'FAILED'} (run {result.run_id})")
+    return result.success
+
+
+@main.command()
+@click.option("--as-of", "as_of", default=None, help="YYYY-MM-DD; default DOISOAT_AS_OF or today (Asia/Ho_Chi_Minh).")
+def run(as_of: str | None) -> None:
+    """Run the whole night for the configured sources into DOISOAT_WAREHOUSE (exit 1 if it failed)."""
+    sys.exit(0 if run_night(as_of) else 1)
+
+
+@main.command()
+@click.option("--seed", default=0, show_default=True, type=int)
+@click.option("--as-of", "as_of", default=None, help="YYYY-MM-DD; default DOISOAT_AS_OF or today.")
+@click.pass_context
+def demo(ctx: click.Context, seed: int, as_of: str | None) -> None:
+    """Simulate the demo province on the embedded default, run the night, and say where the results are."""
+    for variable, _ in SOURCE_URL_VARIABLES.values():
+        os.environ.pop(variable, None)  # the embedded default, whatever the shell says
+    ctx.invoke(simulate, scenario="demo", seed=seed, as_of=as_of, truth=None)
+    ok = run_night(as_of)
+    warehouse = Path(os.environ.get("DOISOAT_WAREHOUSE") or "data/warehouse.duckdb").resolve()
+    click.echo(f"warehouse: {warehouse}")
+    report = Path("data/reports").resolve() / os.environ["DOISOAT_AS_OF"] / "index.html"
+    if report.exists():
+        click.echo(f"report:    {report}")
+    sys.exit(0 if ok else 1)
+
+
+@main.command()
+def ui() -> None:
+    """Open the Dagster UI (dagster dev) on this code location."""
+    _dagster_home()
+    workspace = Path(__file__).resolve().parents[1] / "workspace.yaml"
+    dagster = Path(sys.executable).parent / "dagster"
+    sys.exit(subprocess.call([str(dagster), "dev", "-w", str(workspace)]))
+
+
+if __name__ == "__main__":
+    main()

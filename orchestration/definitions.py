@@ -1,0 +1,27 @@
+"""The one Dagster code location of doisoat."""
+
+import sys
+from pathlib import Path
+
+import dagster as dg
+from dagster_dbt import DbtCliResource
+
+from assets.dbt import dbt_project, dbt_reconciliation, dbt_staging
+from assets.ingest import ingest_assets
+from orchestration.jobs import nightly_job
+from orchestration.resources import NightResource, SourcesResource, WarehouseResource
+from orchestration.schedules import nightly_schedule
+from orchestration.sensors import nightly_failure_alert
+
+defs = dg.Definitions(
+    assets=[*ingest_assets, dbt_staging, dbt_reconciliation],
+    jobs=[nightly_job],
+    schedules=[nightly_schedule],
+    sensors=[nightly_failure_alert],
+    resources={
+        "night": NightResource(),
+        "warehouse": WarehouseResource(),
+        "sources": SourcesResource(),
+        "dbt": DbtCliResource(project_dir=dbt_project, dbt_executable=str(Path(sys.executable).parent / "dbt")),
+    },
+)
