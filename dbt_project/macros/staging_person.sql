@@ -1,0 +1,78 @@
+{#-
+  The common part of the person-like sector staging views (stg_vaccination__doi_tuong, stg_social__beneficiary,
+  stg_civil__ho_tich, stg_children__tre_em), kept in one place so that the four views expose exactly the same
+  interface (docs/internal-contracts.md, "Staging interface").
+-#}
+
+{#-
+  A select over `relation` adding the normalised person columns. `relation` must have: full_name (raw name),
+  birth_date_raw (raw text), birth_date_parsed (date, unfiltered), sex (M/F/NULL), id_raw (raw text),
+  commune_code_current_raw, commune_code_old_raw (trimmed, NULL when empty).
+-#}
+{% macro normalise_person_record(relation) -%}
+    select
+        ids.*,
+        case when ids.id12 is not null then prefixes.id_prefix is not null end as id_prefix_valid,
+        case when ids.id12 is not null then {{ id12_birth_year('ids.id12') }} end as id_birth_year,
+        case when ids.id12 is not null then {{ id12_sex('ids.id12') }} end as id_sex
+    from (
+        select
+            names.*,
+            {{ unaccent_vn('names.name_norm') }} as name_unaccented,
+            names.name_norm <> {{ unaccent_vn('names.name_norm') }} as name_has_diacritics,
+            {{ name_family('names.name_norm') }} as family_name,
+            {{ name_middle('names.name_norm') }} as middle_name,
+            {{ name_given('names.name_norm') }} as given_name,
+            {{ classify_id('names.id_clean', 'names.id_raw') }} as id_kind,
+            case
+                when {{ classify_id('names.id_clean', 'names.id_raw') }} in ('id12', 'repaired12')
+                    then {{ repair_id12('names.id_clean') }}
+            end as id12,
+            {{ id9('names.id_clean') }} as id9
+        from (
+            select
+                src.*,
+                {{ normalize_vn_name('src.full_name') }} as name_norm,
+                {{ valid_date('src.birth_date_parsed') }} as birth_date,
+                {{ date_present('src.birth_date_raw') }} as birth_date_present,
+                {{ date_invalid('src.birth_date_raw', 'src.birth_date_parsed') }} as birth_date_invalid,
+                {{ id_present('src.id_raw') }} as id_raw_present,
+                {{ clean_id('src.id_raw') }} as id_clean
+            from {{ relation }} as src
+        ) as names
+    ) as ids
+    left join {{ ref('id_province_codes') }} as prefixes
+        on {{ id12_prefix('ids.id12') }} = prefixes.id_prefix
+{%- endmacro %}
+
+
+{#- the common interface columns, in contract order (select list of the `final` CTE) -#}
+{% macro person_record_columns() -%}
+        source,
+        source_record_id,
+        full_name,
+        name_norm,
+        name_unaccented,
+        name_has_diacritics,
+        family_name,
+        middle_name,
+        given_name,
+        birth_date,
+        birth_date_present,
+        birth_date_invalid,
+        sex,
+        id_raw_present,
+        id_clean,
+        id_kind,
+        id12,
+        id9,
+        id_prefix_valid,
+        id_birth_year,
+        id_sex,
+        commune_code_current_raw,
+        commune_code_old_raw,
+        commune_code,
+        commune_status,
+        updated_at,
+        as_of
+{%- endmacro %}

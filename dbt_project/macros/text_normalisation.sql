@@ -1,0 +1,144 @@
+{#-
+  Vietnamese text normalisation. Every macro here is dispatched per adapter (adapter.dispatch) so that a
+  Spark or Trino implementation can be added beside the duckdb__ one; default__ is portable SQL where one exists.
+-#}
+
+{#- Unicode NFC -#}
+{% macro nfc_normalize(col) -%}
+    {{ return(adapter.dispatch('nfc_normalize', 'doisoat')(col)) }}
+{%- endmacro %}
+
+{% macro default__nfc_normalize(col) -%}
+    normalize({{ col }}, NFC)
+{%- endmacro %}
+
+{% macro duckdb__nfc_normalize(col) -%}
+    nfc_normalize({{ col }})
+{%- endmacro %}
+
+
+{#- replace every match of a regular expression (RE2 / Java syntax; no back-references in `replacement`) -#}
+{% macro regexp_replace_all(col, pattern, replacement) -%}
+    {{ return(adapter.dispatch('regexp_replace_all', 'doisoat')(col, pattern, replacement)) }}
+{%- endmacro %}
+
+{#- Spark, Trino: regexp_replace replaces every match -#}
+{% macro default__regexp_replace_all(col, pattern, replacement) -%}
+    regexp_replace({{ col }}, '{{ pattern }}', '{{ replacement }}')
+{%- endmacro %}
+
+{% macro duckdb__regexp_replace_all(col, pattern, replacement) -%}
+    regexp_replace({{ col }}, '{{ pattern }}', '{{ replacement }}', 'g')
+{%- endmacro %}
+
+{% macro postgres__regexp_replace_all(col, pattern, replacement) -%}
+    regexp_replace({{ col }}, '{{ pattern }}', '{{ replacement }}', 'g')
+{%- endmacro %}
+
+
+{#- true when the whole of col matches pattern (anchor the pattern with ^...$) -#}
+{% macro regexp_like(col, pattern) -%}
+    {{ return(adapter.dispatch('regexp_like', 'doisoat')(col, pattern)) }}
+{%- endmacro %}
+
+{% macro default__regexp_like(col, pattern) -%}
+    regexp_like({{ col }}, '{{ pattern }}')
+{%- endmacro %}
+
+{% macro duckdb__regexp_like(col, pattern) -%}
+    regexp_matches({{ col }}, '{{ pattern }}')
+{%- endmacro %}
+
+
+{#- trimmed text, NULL when empty -#}
+{% macro trim_to_null(col) -%}
+    nullif(trim({{ col }}), '')
+{%- endmacro %}
+
+
+{#-
+  One tone-mark convention on oa / oe / uy: the tone sits on the first vowel when the syllable ends there
+  (hoà -> hòa, xoè -> xòe, thuý -> thúy; a syllable ends at a space or a hyphen). Syllables that go on
+  (hoàng, toán, huỳnh, khuỷu) are untouched: their spelling is the same in both conventions. In qu + y the u belongs to the consonant (quý stays quý).
+  Expects lower-case NFC text with single spaces; plain replace() on a space-padded string keeps this portable.
+-#}
+{% macro vn_tone_convention(col) -%}
+    {%- set oa = [('à', 'ò'), ('á', 'ó'), ('ả', 'ỏ'), ('ã', 'õ'), ('ạ', 'ọ')] -%}
+    {%- set oe = [('è', 'ò'), ('é', 'ó'), ('ẻ', 'ỏ'), ('ẽ', 'õ'), ('ẹ', 'ọ')] -%}
+    {%- set uy = [('ỳ', 'ù'), ('ý', 'ú'), ('ỷ', 'ủ'), ('ỹ', 'ũ'), ('ỵ', 'ụ')] -%}
+    {%- set pairs = [] -%}
+    {#- a syllable ends at a space or a hyphen (Hoà-Bình) -#}
+    {%- for end in [' ', '-'] -%}
+        {%- for toned_a, toned_o in oa -%}{%- do pairs.append(('o' ~ toned_a ~ end, toned_o ~ 'a' ~ end)) -%}{%- endfor -%}
+        {%- for toned_e, toned_o in oe -%}{%- do pairs.append(('o' ~ toned_e ~ end, toned_o ~ 'e' ~ end)) -%}{%- endfor -%}
+        {%- for toned_y, toned_u in uy -%}{%- do pairs.append(('u' ~ toned_y ~ end, toned_u ~ 'y' ~ end)) -%}{%- endfor -%}
+        {#- undo the move after q: qúy -> quý -#}
+        {%- for toned_y, toned_u in uy -%}{%- do pairs.append(('q' ~ toned_u ~ 'y' ~ end, 'qu' ~ toned_y ~ end)) -%}{%- endfor -%}
+    {%- endfor -%}
+    {%- set ns = namespace(expr="(' ' || " ~ col ~ " || ' ')") -%}
+    {%- for old, new in pairs -%}
+        {%- set ns.expr = "replace(" ~ ns.expr ~ ", '" ~ old ~ "', '" ~ new ~ "')" -%}
+    {%- endfor -%}
+    trim({{ ns.expr }})
+{%- endmacro %}
+
+
+{#-
+  A Vietnamese name for comparison: NFC, lower case, one tone-mark convention, single spaces, trimmed,
+  NULL when empty. NFD and NFC input give the same result.
+-#}
+{% macro normalize_vn_name(col) -%}
+    {{ return(adapter.dispatch('normalize_vn_name', 'doisoat')(col)) }}
+{%- endmacro %}
+
+{% macro default__normalize_vn_name(col) -%}
+    {%- set folded = "lower(" ~ nfc_normalize(col) ~ ")" -%}
+    {#- every kind of white space (incl. no-break and ideographic spaces) becomes one space -#}
+    {%- set spaced = "trim(" ~ regexp_replace_all(folded, '[\\s\\x{00a0}\\x{2000}-\\x{200a}\\x{3000}]+', ' ') ~ ")" -%}
+    nullif({{ vn_tone_convention(spaced) }}, '')
+{%- endmacro %}
+
+
+{#- remove every diacritic and map đ -> d; expects lower-case NFC text (name_norm) -#}
+{% macro unaccent_vn(col) -%}
+    {{ return(adapter.dispatch('unaccent_vn', 'doisoat')(col)) }}
+{%- endmacro %}
+
+{#- portable: translate() over the Vietnamese lower-case letters (67 toned/modified vowels and đ) -#}
+{% macro default__unaccent_vn(col) -%}
+    translate({{ col }},
+        'àáảãạăằắẳẵặâầấẩẫậèéẻẽẹêềếểễệìíỉĩịòóỏõọôồốổỗộơờớởỡợùúủũụưừứửữựỳýỷỹỵđ',
+        'aaaaaaaaaaaaaaaaaeeeeeeeeeeeiiiiiooooooooooooooooouuuuuuuuuuuyyyyyd')
+{%- endmacro %}
+
+{% macro duckdb__unaccent_vn(col) -%}
+    replace(strip_accents({{ col }}), 'đ', 'd')
+{%- endmacro %}
+
+
+{#- the parts of a normalised name: first word, the words between, last word (a one-word name is a given name) -#}
+{% macro name_family(col) -%}
+    nullif(regexp_extract({{ col }}, '^([^ ]+) ', 1), '')
+{%- endmacro %}
+
+{% macro name_middle(col) -%}
+    nullif(regexp_extract({{ col }}, '^[^ ]+ (.+) [^ ]+$', 1), '')
+{%- endmacro %}
+
+{% macro name_given(col) -%}
+    nullif(regexp_extract({{ col }}, '([^ ]+)$', 1), '')
+{%- endmacro %}
+
+
+{#- M / F from Nam / Nữ (any case or normal form, with or without diacritics), 1 / 2, M / F; else NULL -#}
+{% macro sex_code(col) -%}
+    case lower(trim({{ nfc_normalize(col) }}))
+        when 'nam' then 'M'
+        when 'nữ' then 'F'
+        when 'nu' then 'F'
+        when '1' then 'M'
+        when '2' then 'F'
+        when 'm' then 'M'
+        when 'f' then 'F'
+    end
+{%- endmacro %}
