@@ -1,8 +1,9 @@
 {#-
-  Master citizens with their age in whole years at the as-of date, from full (day-precision) birth dates
-  only. Under 16 follows the Law on Children: born after the date 16 years before the as-of date (a child
-  born exactly 16 years before is 16). Partial or missing birth dates, and birth dates after the as-of date,
-  give no age.
+  The master's citizens (every staging column, materialised once so that the rules do not re-normalise
+  1.5 million names view by view) with their age class at the as-of date: from full (day-precision) birth
+  dates only, not after the as-of date. Under 16 follows the Law on Children: born after the date 16 years
+  before the as-of date (a child born exactly 16 years before is 16). Partial or missing birth dates give no
+  age (has_age false, is_under_16 false).
 -#}
 with
 
@@ -12,22 +13,16 @@ citizens as (
 
 aged as (
     select
-        personal_id,
-        status,
-        commune_code,
-        birth_date,
-        birth_date_precision = 'day' and birth_date <= {{ as_of() }} as has_age,
-        {{ years_before(as_of(), 16) }} as born_after_for_under_16
+        *,
+        coalesce(birth_date_precision = 'day' and birth_date <= {{ as_of() }}, false) as has_age,
+        {{ years_before(as_of(), 16) }} as under_16_if_born_after
     from citizens
 ),
 
 final as (
     select
-        personal_id,
-        status,
-        commune_code,
-        has_age,
-        coalesce(has_age and birth_date > born_after_for_under_16, false) as is_under_16
+        *,
+        coalesce(has_age and birth_date > under_16_if_born_after, false) as is_under_16
     from aged
 )
 

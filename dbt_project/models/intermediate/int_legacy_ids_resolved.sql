@@ -6,7 +6,7 @@
 with
 
 citizens as (
-    select * from {{ ref('stg_population__citizen') }}
+    select * from {{ ref('int_citizens_aged') }}
 ),
 
 valid_legacy_ids as (

@@ -16,7 +16,7 @@ records as (
 ),
 
 citizens as (
-    select personal_id from {{ ref('stg_population__citizen') }}
+    select personal_id from {{ ref('int_citizens_aged') }}
 ),
 
 legacy_ids as (

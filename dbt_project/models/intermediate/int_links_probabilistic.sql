@@ -2,8 +2,11 @@
   The seam for probabilistic links. The Splink linkage asset (assets/linkage.py) writes
   intermediate.linkage_probabilistic (source, source_record_id, personal_id, match_probability): every pair
   above the accept threshold. Until it has run, that relation does not exist and this model is empty (but
-  typed). Only pairs naming a real master person are kept, and the most probable one per record.
+  typed). When the relation carries an as_of column, only tonight's rows are read. Pairs a steward accepted in
+  the review queue arrive here too (match_probability 1.0). Only pairs naming a real master person are kept,
+  and the most probable one per record.
 -#}
+-- depends_on: {{ source('linkage', 'linkage_probabilistic') }}
 with
 
 linkage as (
@@ -16,7 +19,7 @@ linkage as (
 ),
 
 citizens as (
-    select personal_id from {{ ref('stg_population__citizen') }}
+    select personal_id from {{ ref('int_citizens_aged') }}
 ),
 
 ranked as (

@@ -13,7 +13,7 @@ links as (
 ),
 
 citizens as (
-    select * from {{ ref('stg_population__citizen') }}
+    select * from {{ ref('int_citizens_aged') }}
 ),
 
 joined as (

@@ -23,7 +23,7 @@ indicators as (
 ),
 
 citizens as (
-    select * from {{ ref('stg_population__citizen') }}
+    select * from {{ ref('int_citizens_aged') }}
 ),
 
 communes as (

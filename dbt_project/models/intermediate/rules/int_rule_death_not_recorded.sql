@@ -7,7 +7,7 @@ records as (
 ),
 
 citizens as (
-    select * from {{ ref('stg_population__citizen') }}
+    select * from {{ ref('int_citizens_aged') }}
 ),
 
 death_entries as (

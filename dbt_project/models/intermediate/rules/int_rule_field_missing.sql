@@ -2,7 +2,9 @@
 -- or future date is DATE_INVALID, not missing), sex, and a commune in either code column; social also
 -- BANK_ACCOUNT when PAY_METHOD = ACCOUNT. Population: sex, ethnicity, birth_date (empty; a value that is
 -- not a date is not empty), commune_code.
--- One finding per record however many fields are missing.
+-- One finding per record however many fields are missing. A sex value that is neither Nam/Nữ nor 1/2
+-- (M/F) reads as no sex. Civil: noi_dang_ky is the commune column; every entry type needs name, birth date
+-- and sex of its subject.
 with
 
 records as (
@@ -10,7 +12,7 @@ records as (
 ),
 
 citizens as (
-    select * from {{ ref('stg_population__citizen') }}
+    select * from {{ ref('int_citizens_aged') }}
 ),
 
 sector_missing as (

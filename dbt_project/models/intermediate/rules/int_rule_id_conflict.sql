@@ -11,7 +11,7 @@ records as (
 ),
 
 citizens as (
-    select * from {{ ref('stg_population__citizen') }}
+    select * from {{ ref('int_citizens_aged') }}
 ),
 
 sector_conflicts as (

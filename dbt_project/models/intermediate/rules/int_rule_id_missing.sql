@@ -1,4 +1,6 @@
--- ID_MISSING (du): a sector record with no ID of any kind in its own ID column.
+-- ID_MISSING (du): a sector record with no ID of any kind in its own ID column (so_giay_to, ID_NUMBER,
+-- so_dinh_danh, ma_dinh_danh; never the mother's cccd_me or the wife's so_dinh_danh_2). Every civil entry
+-- counts, paper-only (CHUA_SO_HOA) ones included: the entry still lacks the subject's ID.
 with
 
 records as (

@@ -2,7 +2,7 @@
 with
 
 citizens as (
-    select * from {{ ref('stg_population__citizen') }}
+    select * from {{ ref('int_citizens_aged') }}
 ),
 
 final as (

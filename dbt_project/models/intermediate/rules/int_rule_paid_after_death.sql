@@ -1,5 +1,7 @@
 -- PAID_AFTER_DEATH (song): a social beneficiary linked to a person with a death date in the master, with a
--- payment paid strictly after that date — whatever the beneficiary's STATUS. One finding per beneficiary.
+-- payment paid strictly after that date — whatever the beneficiary's STATUS (and whatever the master's status:
+-- the death date decides). A payment on the day of death, or with an invalid date, is no finding. One finding
+-- per beneficiary however many payments.
 with
 
 records as (

@@ -1,0 +1,134 @@
+"""simulate(): build a province, write the five source databases and the ground truth."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import zoneinfo
+from collections.abc import Callable
+from contextlib import nullcontext
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .config import REFORM_DATE, SCENARIOS, load_geo, resolve_rates
+from .population import make_population
+from .records import Ctx
+from .schema import SOURCES, default_urls, write_source
+from .sources import children, civil, social, vaccination
+from .truth import population_truth, sector_truth
+from .util import iso, ts_text
+
+DEFAULT_TRUTH = "data/sources/ground_truth.parquet"
+
+
+def default_as_of() -> dt.date:
+    """DOISOAT_AS_OF, else today in Asia/Ho_Chi_Minh."""
+    env = os.environ.get("DOISOAT_AS_OF")
+    if env:
+        return dt.date.fromisoformat(env)
+    return dt.datetime.now(zoneinfo.ZoneInfo("Asia/Ho_Chi_Minh")).date()
+
+
+def _progress(enabled: bool):
+    if not enabled:
+        return nullcontext(None)
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+
+
+def build(scenario: str, seed: int = 0, as_of: dt.date | None = None, province_code: str = "24",
+          defects: float | dict | None = None, seeds_dir: str | Path | None = None,
+          step: Callable[[str], None] | None = None) -> dict:
+    """Generate everything in memory: {'tables': {source: {table: frame}}, 'truth': frame, 'meta': {...}}."""
+    step = step or (lambda _msg: None)
+    if scenario not in SCENARIOS:
+        raise ValueError(f"unknown scenario {scenario!r}; one of {sorted(SCENARIOS)}")
+    sc = SCENARIOS[scenario]
+    as_of = as_of or default_as_of()
+    if as_of <= REFORM_DATE:
+        raise ValueError("as_of must be after the 2025-07-01 reform (the master carries post-2025 codes)")
+    rates = resolve_rates(defects, sc.clean)
+    rng = np.random.default_rng(seed)
+    geo = load_geo(province_code, Path(seeds_dir) if seeds_dir else None)
+    step("population")
+    people, households = make_population(rng, sc.residents, geo, as_of, rates)
+    nm = len(people)
+    ctx = Ctx(rng=rng, geo=geo, as_of=as_of, rates=rates, people=people, n_master=nm,
+              pid_set=set(people["pid"].to_numpy()), legacy_set=set(people["legacy"].dropna().to_numpy()))
+    clean = sc.clean
+    built = {}
+    for name, fn in (("vaccination", vaccination), ("social", social), ("civil", civil), ("children", children)):
+        step(name)
+        built[name] = fn(ctx, clean)
+    people = ctx.people
+    # the master's tables
+    m = people.iloc[:nm]
+    pid = m["pid"].to_numpy()
+    fa = m["father"].to_numpy().astype("int64")
+    mo = m["mother"].to_numpy().astype("int64")
+    citizen = pd.DataFrame({
+        "personal_id": pid, "full_name": m["name"].to_numpy(), "birth_date": m["m_bstr"].to_numpy(),
+        "sex": m["m_sex"].to_numpy(), "ethnicity": m["m_eth"].to_numpy(), "commune_code": m["m_commune"].to_numpy(),
+        "household_id": m["household_id"].to_numpy(), "relation_to_head": m["relation"].to_numpy(),
+        "legacy_id9": m["legacy"].to_numpy(), "father_id": np.where(fa >= 0, pid[np.maximum(fa, 0)], None),
+        "mother_id": np.where(mo >= 0, pid[np.maximum(mo, 0)], None), "status": m["status"].to_numpy(),
+        "death_date": m["m_death"].to_numpy(),
+        "updated_at": pd.Series(m["updated"].to_numpy().astype("datetime64[s]")),
+    })
+    household = pd.DataFrame({
+        "household_id": households["household_id"], "commune_code": households["commune"],
+        "address_line": households["address_line"],
+        "updated_at": pd.Series(households["updated"].to_numpy().astype("datetime64[s]")),
+    })
+    tables = {"population": {"citizen": citizen, "household": household}}
+    for s, b in built.items():
+        tables[s] = b["tables"]
+    # ground truth
+    step("ground truth")
+    parts, linked = [], {}
+    for s, b in built.items():
+        t, lk = sector_truth(s, b["frame"], people, nm, geo, as_of)
+        parts.append(t)
+        linked.update(lk)
+    truth = pd.concat([population_truth(people, households, nm, geo, as_of, linked)] + parts, ignore_index=True)
+    meta = {"scenario": scenario, "seed": seed, "as_of": as_of.isoformat(), "province": province_code,
+            "rates": rates,
+            "row_counts": {f"{s}.{t}": len(df) for s, ts in tables.items() for t, df in ts.items()}}
+    return {"tables": tables, "truth": truth, "meta": meta}
+
+
+def simulate(scenario: str, seed: int = 0, as_of: dt.date | None = None, urls: dict[str, str] | None = None,
+             truth_path: str | Path | None = None, province_code: str = "24", defects: float | dict | None = None,
+             progress: bool = False) -> dict:
+    """Simulate a province into the five source databases and write the ground truth; return row counts."""
+    as_of = as_of or default_as_of()
+    urls = {**default_urls(), **(urls or {})}
+    with _progress(progress) as prog:
+        task = prog.add_task(f"{scenario}: generating", total=6) if prog else None
+
+        def step(msg: str) -> None:
+            if prog:
+                prog.update(task, description=f"{scenario}: {msg}", advance=1)
+
+        b = build(scenario, seed, as_of, province_code, defects, step=step)
+        total = sum(b["meta"]["row_counts"].values())
+        if prog:
+            prog.update(task, description=f"{scenario}: writing rows", total=total, completed=0)
+        counts: dict[str, int] = {}
+        for s in SOURCES:
+            counts.update(write_source(urls[s], s, b["tables"][s],
+                                       on_rows=(lambda k: prog.advance(task, k)) if prog else None))
+    tp = Path(truth_path or DEFAULT_TRUTH)
+    tp.parent.mkdir(parents=True, exist_ok=True)
+    b["truth"].to_parquet(tp, index=False)
+    meta = {k: v for k, v in b["meta"].items() if k != "rates"}
+    meta["defect_rates"] = b["meta"]["rates"]
+    tp.with_suffix(".json").write_text(json.dumps(meta, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    return counts
+
+
+__all__ = ["simulate", "build", "default_as_of", "iso", "ts_text"]
