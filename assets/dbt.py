@@ -31,7 +31,8 @@ class LayerTranslator(DagsterDbtTranslator):
 
     def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> dg.AssetKey:
         if dbt_resource_props["resource_type"] == "source":
-            return dg.AssetKey([dbt_resource_props["schema"], dbt_resource_props["name"]])
+            name = dbt_resource_props.get("identifier") or dbt_resource_props["name"]
+            return dg.AssetKey([dbt_resource_props["schema"], name])
         return dg.AssetKey([dbt_resource_props["config"].get("schema") or "main", dbt_resource_props["name"]])
 
     def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
@@ -44,6 +45,9 @@ TRANSLATOR = LayerTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_
 def _dbt_build(context: AssetExecutionContext, dbt: DbtCliResource, night: NightResource, warehouse: WarehouseResource):
     # dbt runs in a subprocess whose profile reads DOISOAT_WAREHOUSE: hand it the resolved warehouse.
     os.environ["DOISOAT_WAREHOUSE"] = str(warehouse.resolved_path())
+    # A test runs with the selection that builds all its parents: the intermediate layer's relationship tests to
+    # a seed must not run in the staging step, before their models exist.
+    os.environ.setdefault("DBT_INDIRECT_SELECTION", "buildable")
     dbt_vars = json.dumps({"as_of": night.date().isoformat()})
     yield from dbt.cli(["build", "--vars", dbt_vars], context=context).stream()
 
