@@ -18,9 +18,22 @@ from orchestration.resources import PROJECT_ROOT, NightResource, WarehouseResour
 DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
 
 dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, target=os.environ.get("DBT_TARGET") or None)
-# A fresh clone has no manifest: parse once so that loading the definitions never fails (and always under
-# `dagster dev`, which picks up model edits).
-if not dbt_project.manifest_path.exists():
+
+
+def _manifest_is_stale() -> bool:
+    """No manifest (a fresh clone), or a model, macro, yml or seed newer than it."""
+    if not dbt_project.manifest_path.exists():
+        return True
+    built = dbt_project.manifest_path.stat().st_mtime
+    watched = [DBT_PROJECT_DIR / "dbt_project.yml", *(PROJECT_ROOT / "seeds").glob("*.csv")]
+    for folder in ("models", "macros", "tests"):
+        watched.extend(p for p in (DBT_PROJECT_DIR / folder).rglob("*") if p.suffix in (".sql", ".yml"))
+    return any(path.stat().st_mtime > built for path in watched)
+
+
+# Loading the definitions never fails on a fresh clone and never runs on an outdated manifest: parse when
+# needed (and always under `dagster dev`, which picks up model edits).
+if _manifest_is_stale():
     dbt_project.preparer.prepare(dbt_project)
 else:
     dbt_project.prepare_if_dev()

@@ -44,8 +44,11 @@ def simulate(scenario: str, seed: int, as_of: str | None, truth: str | None) -> 
         click.echo(f"  {table:<32} {rows:>10,}")
 
 
-def run_night(as_of: str | None = None) -> bool:
-    """Execute the nightly job in this process, recorded in DAGSTER_HOME; True when the night succeeded."""
+def run_night(as_of: str | None = None, selection=None) -> bool:
+    """Execute the nightly job in this process, recorded in DAGSTER_HOME; True when the night succeeded.
+
+    `selection` (a `dg.AssetSelection`) limits the run to part of the night; None runs all of it.
+    """
     _dagster_home()
     night = parse_as_of(as_of or os.environ.get("DOISOAT_AS_OF")).isoformat()
     os.environ["DOISOAT_AS_OF"] = night  # the dbt subprocess and every resource see the same night
@@ -55,8 +58,10 @@ def run_night(as_of: str | None = None) -> bool:
     from orchestration.definitions import defs
 
     job = defs.resolve_job_def("nightly")
+    keys = None if selection is None else list(selection.resolve(defs.resolve_asset_graph()))
     with dg.DagsterInstance.get() as instance:
         result = job.execute_in_process(
+            asset_selection=keys,
             instance=instance,
             run_config={"resources": {"night": {"config": {"as_of": night}}}},
             tags={"as_of": night},

@@ -8,13 +8,16 @@ from dagster_dbt import DbtCliResource
 
 from assets.dbt import dbt_project, dbt_reconciliation, dbt_staging
 from assets.ingest import ingest_assets
+from assets.linkage import linkage_probabilistic
+from assets.quality import gx_gates
+from assets.report import stewards_report
 from orchestration.jobs import nightly_job
 from orchestration.resources import NightResource, SourcesResource, WarehouseResource
 from orchestration.schedules import nightly_schedule
 from orchestration.sensors import nightly_failure_alert
 
 defs = dg.Definitions(
-    assets=[*ingest_assets, dbt_staging, dbt_reconciliation],
+    assets=[*ingest_assets, dbt_staging, linkage_probabilistic, dbt_reconciliation, gx_gates, stewards_report],
     jobs=[nightly_job],
     schedules=[nightly_schedule],
     sensors=[nightly_failure_alert],

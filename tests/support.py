@@ -22,7 +22,7 @@ def simulate_into(directory: Path, scenario: str, seed: int = 7) -> dict:
     )
 
 
-def run_night_on(directory: Path, warehouse: Path, dagster_home: Path) -> bool:
+def run_night_on(directory: Path, warehouse: Path, dagster_home: Path, selection=None) -> bool:
     """Run the nightly Dagster job on the sources in `directory` into `warehouse` (environment restored after)."""
     from orchestration.cli import run_night
 
@@ -32,7 +32,7 @@ def run_night_on(directory: Path, warehouse: Path, dagster_home: Path) -> bool:
         os.environ.update({URL_VARIABLES[s]: url for s, url in sqlite_urls(directory).items()})
         os.environ["DOISOAT_WAREHOUSE"] = str(warehouse)
         os.environ["DAGSTER_HOME"] = str(dagster_home)
-        return run_night(AS_OF.isoformat())
+        return run_night(AS_OF.isoformat(), selection)
     finally:
         os.environ.clear()
         os.environ.update(saved)

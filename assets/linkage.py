@@ -1,0 +1,109 @@
+"""The probabilistic linkage (Splink on DuckDB): links sector records that carry no usable ID to the master.
+
+Sits between the two dbt layers: reads the staging views, writes `intermediate.linkage_probabilistic` (links
+above the accept threshold, and pairs a steward accepted), `intermediate.linkage_review` (pairs between the
+review and accept thresholds, with their evidence; `marts.fct_review_queue` publishes it) and keeps
+`decisions.review_decisions` (created if missing, never dropped). The model and its thresholds are the
+committed file `assets/linkage_model/model.json`; `train_model` retrains it.
+"""
+
+import os
+import tempfile
+from pathlib import Path
+
+import dagster as dg
+from dagster import AssetExecutionContext
+
+from assets.linkage_model.model import MODEL_PATH, Thresholds, load_model, save_model, train_model
+from assets.linkage_model.predict import link_night, record_decision
+from orchestration.resources import NightResource, WarehouseResource
+
+__all__ = ["linkage_probabilistic", "train_model", "record_decision", "LinkageConfig"]
+
+STAGING_DEPS = [
+    dg.AssetKey(["staging", name])
+    for name in (
+        "stg_population__citizen",
+        "stg_vaccination__doi_tuong",
+        "stg_social__beneficiary",
+        "stg_civil__ho_tich",
+        "stg_children__tre_em",
+    )
+]
+
+
+class LinkageConfig(dg.Config):
+    """Run-time overrides; by default the model file's own thresholds apply."""
+
+    accept: float | None = None
+    review: float | None = None
+    holdout_size: int = 5000
+
+
+def model_path() -> Path:
+    """The model file: `DOISOAT_LINKAGE_MODEL`, or the one committed with the project."""
+    return Path(os.environ.get("DOISOAT_LINKAGE_MODEL") or MODEL_PATH)
+
+
+@dg.asset(
+    key=["intermediate", "linkage_probabilistic"],
+    group_name="intermediate",
+    deps=STAGING_DEPS,
+    kinds={"duckdb", "python", "splink"},
+    description="Splink links for sector records without a usable ID (above the accept threshold), "
+    "the review queue between the thresholds, and stewards' decisions applied.",
+)
+def linkage_probabilistic(
+    context: AssetExecutionContext, config: LinkageConfig, night: NightResource, warehouse: WarehouseResource
+) -> dg.MaterializeResult:
+    as_of = night.date()
+    path = model_path()
+    if config.accept is not None or config.review is not None:
+        splink_model, thresholds, meta = load_model(path)
+        thresholds = Thresholds(
+            accept=config.accept if config.accept is not None else thresholds.accept,
+            review=config.review if config.review is not None else thresholds.review,
+        )
+        path = Path(tempfile.mkdtemp(prefix="doisoat-linkage-")) / "model.json"
+        save_model(splink_model, thresholds, {k: v for k, v in meta.items() if k != "thresholds"}, path)
+    reports = warehouse.resolved_path().parent / "reports" / as_of.isoformat() / "linkage"
+    con = warehouse.connect()
+    try:
+        result = link_night(
+            con, as_of, model_path=path, holdout_size=config.holdout_size, reports_dir=reports
+        )
+    finally:
+        con.close()
+    context.log.info(
+        f"linkage {as_of}: {result.residue_rows} records without a usable ID, {result.links_made} linked, "
+        f"{result.review_queue_pairs} pairs to review; {sum(result.seconds.values()):.1f}s"
+    )
+    metadata: dict[str, object] = {
+        "as_of": as_of.isoformat(),
+        "master_rows": result.master_rows,
+        "residue_rows": result.residue_rows,
+        "candidate_pairs": result.candidate_pairs,
+        "links_made": result.links_made,
+        "links_from_model": result.links_from_model,
+        "links_from_review": result.links_from_review,
+        "review_queue_pairs": result.review_queue_pairs,
+        "review_queue_records": result.review_queue_records,
+        "rejected_pairs_excluded": result.rejected_pairs_excluded,
+        "link_rate": round(result.links_made / result.residue_rows, 6) if result.residue_rows else 0.0,
+        "threshold_accept": result.thresholds.accept,
+        "threshold_review": result.thresholds.review,
+        "seconds": round(sum(result.seconds.values()), 3),
+        **{f"seconds_{k}": round(v, 3) for k, v in result.seconds.items()},
+    }
+    if result.holdout.get("records"):
+        metadata.update(
+            {
+                "holdout_records": result.holdout["records"],
+                "holdout_precision_at_accept": round(result.holdout["precision_at_accept"], 6),
+                "holdout_recall_at_accept": round(result.holdout["recall_at_accept"], 6),
+                "holdout_review_share": round(result.holdout["review_share"], 6),
+            }
+        )
+    for chart in result.charts:
+        metadata[f"chart_{Path(chart).stem}"] = dg.MetadataValue.path(chart)
+    return dg.MaterializeResult(metadata=metadata)

@@ -1,0 +1,303 @@
+"""The Splink model: comparisons, blocking, EM training, and the saved model file (with its thresholds)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+MODEL_PATH = Path(__file__).with_name("model.json")
+
+MASTER = "master"
+RECORDS = "records"
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """Above `accept` a pair is linked; from `review` up to `accept` it goes to the review queue."""
+
+    accept: float = 0.95
+    review: float = 0.3
+
+    def __post_init__(self) -> None:
+        if not 0.0 < self.review <= self.accept < 1.0:
+            raise ValueError("thresholds need 0 < review <= accept < 1")
+
+
+def _name_part(part: str, label: str):
+    import splink.comparison_level_library as cll
+    import splink.comparison_library as cl
+
+    return cl.CustomComparison(
+        output_column_name=f"{part}_name",
+        comparison_description=label,
+        comparison_levels=[
+            cll.NullLevel(f"{part}_unaccented"),
+            cll.ExactMatchLevel(f"{part}_name", term_frequency_adjustments=True).configure(
+                label_for_charts="exact (accented)"
+            ),
+            # no term-frequency adjustment here: Splink would scale it by this level's own (small) u, which
+            # punishes common names spelt without accents far below their real evidence
+            cll.ExactMatchLevel(f"{part}_unaccented").configure(label_for_charts="exact without accents"),
+            cll.JaroWinklerLevel(f"{part}_unaccented", 0.9).configure(
+                label_for_charts="similar (Jaro-Winkler >= 0.9)"
+            ),
+            cll.ElseLevel().configure(label_for_charts="different"),
+        ],
+    )
+
+
+def comparisons() -> list:
+    """Names (family, middle, given), birth date at its precision, sex, commune, mother."""
+    import splink.comparison_level_library as cll
+    import splink.comparison_library as cl
+
+    # Custom SQL must be symmetric: in a link_only job either input may be on the left.
+    day = "birth_date_precision_l = 'day' and birth_date_precision_r = 'day'"
+    birth_date = cl.CustomComparison(
+        output_column_name="birth_date",
+        comparison_description="birth date, compared at the coarser precision of the two",
+        comparison_levels=[
+            cll.NullLevel("birth_date"),
+            cll.CustomLevel(f"{day} and birth_date_l = birth_date_r", "same day"),
+            cll.CustomLevel(
+                "(birth_date_precision_l = 'month' or birth_date_precision_r = 'month')"
+                " and birth_date_precision_l <> 'year' and birth_date_precision_r <> 'year'"
+                " and date_trunc('month', birth_date_l) = date_trunc('month', birth_date_r)",
+                "same month (month precision)",
+            ),
+            cll.CustomLevel(
+                "(birth_date_precision_l = 'year' or birth_date_precision_r = 'year')"
+                " and birth_year_l = birth_year_r",
+                "same year (year precision)",
+            ),
+            cll.CustomLevel(
+                f"{day} and (damerau_levenshtein(strftime(birth_date_l, '%Y%m%d'),"
+                " strftime(birth_date_r, '%Y%m%d')) <= 1"
+                " or (birth_year_l = birth_year_r and day(birth_date_l) = month(birth_date_r)"
+                " and month(birth_date_l) = day(birth_date_r)))",
+                "one digit off, or day and month swapped",
+            ),
+            cll.CustomLevel("abs(birth_year_l - birth_year_r) <= 1", "within a year"),
+            cll.ElseLevel().configure(label_for_charts="different"),
+        ],
+    )
+    mother = cl.CustomComparison(
+        output_column_name="mother",
+        comparison_description="the mother: her personal ID, else her name",
+        comparison_levels=[
+            cll.CustomLevel(
+                "(mother_id_l is null and mother_name_unaccented_l is null)"
+                " or (mother_id_r is null and mother_name_unaccented_r is null)",
+                "mother unknown on a side",
+            ).configure(is_null_level=True),
+            cll.CustomLevel("mother_id_l = mother_id_r", "same mother ID"),
+            cll.CustomLevel("mother_name_unaccented_l = mother_name_unaccented_r", "same mother name"),
+            cll.CustomLevel(
+                "jaro_winkler_similarity(mother_name_unaccented_l, mother_name_unaccented_r) >= 0.9",
+                "similar mother name",
+            ),
+            cll.ElseLevel().configure(label_for_charts="different"),
+        ],
+    )
+    sex = cl.CustomComparison(
+        output_column_name="sex",
+        comparison_description="sex",
+        comparison_levels=[
+            cll.NullLevel("sex"),
+            cll.ExactMatchLevel("sex").configure(label_for_charts="same"),
+            cll.ElseLevel().configure(label_for_charts="different"),
+        ],
+    )
+    commune = cl.CustomComparison(
+        output_column_name="commune",
+        comparison_description="current commune (old codes mapped through the crosswalk)",
+        comparison_levels=[
+            cll.NullLevel("commune_code"),
+            cll.ExactMatchLevel("commune_code").configure(label_for_charts="same"),
+            cll.ElseLevel().configure(label_for_charts="different"),
+        ],
+    )
+    return [
+        _name_part("family", "family name"),
+        _name_part("middle", "middle name"),
+        _name_part("given", "given name"),
+        birth_date,
+        sex,
+        commune,
+        mother,
+    ]
+
+
+def blocking_rules() -> list:
+    """OR-ed equi-join rules: each needs two or three agreeing fields (no province-wide cross join).
+
+    Between them a pair is found when the name is right (any date or place), or the date is right and either
+    the place or one name part is right (a typo, a move).
+    """
+    from splink import block_on
+
+    return [
+        block_on("name_unaccented", "birth_year"),
+        block_on("birth_date", "commune_code"),
+        block_on("birth_date", "given_unaccented"),
+        block_on("birth_date", "family_unaccented", "middle_unaccented"),
+        block_on("family_unaccented", "given_unaccented", "commune_code"),
+        block_on("mother_id", "birth_year"),
+    ]
+
+
+# EM sessions: together they train every comparison at least once (a session leaves out the comparisons
+# whose columns its blocking rule uses).
+def training_blocking_rules() -> list:
+    from splink import block_on
+
+    return [
+        block_on("birth_date", "given_unaccented"),  # family, middle, sex, commune, mother
+        block_on("family_unaccented", "given_unaccented", "commune_code"),  # birth date, middle, sex, mother
+        block_on("birth_date", "commune_code"),  # family, middle, given, sex, mother
+    ]
+
+
+def settings_creator():
+    from splink import SettingsCreator
+
+    return SettingsCreator(
+        link_type="link_only",
+        unique_id_column_name="unique_id",
+        comparisons=comparisons(),
+        blocking_rules_to_generate_predictions=blocking_rules(),
+        retain_matching_columns=False,
+        retain_intermediate_calculation_columns=False,
+        max_iterations=20,
+    )
+
+
+def load_model(path: Path | str | None = None) -> tuple[dict[str, Any], Thresholds, dict[str, Any]]:
+    """(Splink settings dict, thresholds, training metadata) from the saved model file."""
+    data = json.loads(Path(path or MODEL_PATH).read_text(encoding="utf-8"))
+    meta = data["doisoat"]
+    return data["splink_model"], Thresholds(**meta["thresholds"]), meta
+
+
+def save_model(
+    splink_model: dict[str, Any], thresholds: Thresholds, meta: dict[str, Any], path: Path | str
+) -> None:
+    """Write the model file: Splink's own model JSON under `splink_model`, ours under `doisoat`."""
+    body = {
+        "doisoat": {**meta, "thresholds": asdict(thresholds)},
+        "splink_model": splink_model,
+    }
+    Path(path).write_text(
+        json.dumps(body, indent=2, ensure_ascii=False, sort_keys=False) + "\n", encoding="utf-8"
+    )
+
+
+def make_linker(db_api, master_table: str, records_table: str, settings):
+    """A link_only Linker over the two registered inputs (master first)."""
+    from splink import Linker
+
+    master = db_api.register(master_table, dataset_display_name=MASTER)
+    records = db_api.register(records_table, dataset_display_name=RECORDS)
+    return Linker([master, records], settings, log_level=None)
+
+
+def train_on(
+    db_api, master_table: str, records_table: str, *, seed: int = 42, u_max_pairs: float = 2e7
+) -> dict:
+    """Estimate the model on two input tables: λ from deterministic rules, u by random sampling, m by EM."""
+    from splink import block_on
+
+    linker = make_linker(db_api, master_table, records_table, settings_creator())
+    linker.training.estimate_probability_two_random_records_match(
+        [
+            block_on("name_unaccented", "birth_date", "sex"),
+            block_on("name_unaccented", "birth_date", "commune_code"),
+        ],
+        recall=0.9,
+    )
+    linker.training.estimate_u_using_random_sampling(max_pairs=u_max_pairs, seed=seed)
+    for rule in training_blocking_rules():
+        linker.training.estimate_parameters_using_expectation_maximisation(
+            rule, estimate_without_term_frequencies=True
+        )
+    return floor_m_probabilities(linker.misc.save_model_to_json(out_path=None))
+
+
+M_FLOOR = 0.002
+
+
+def floor_m_probabilities(splink_model: dict[str, Any], floor: float = M_FLOOR) -> dict[str, Any]:
+    """Give every level at least `floor` of the matches (then renormalise).
+
+    EM on a residue without typos or wrong sexes learns m = 0 for those levels, i.e. an infinite veto; in real
+    data one typo or one wrong field must cost evidence, not rule a person out.
+    """
+    for comparison in splink_model["comparisons"]:
+        levels = [lv for lv in comparison["comparison_levels"] if not lv.get("is_null_level")]
+        ms = [max(float(lv.get("m_probability") or 0.0), floor) for lv in levels]
+        total = sum(ms)
+        for level, m in zip(levels, ms, strict=True):
+            level["m_probability"] = m / total
+    return splink_model
+
+
+def train_model(
+    warehouse_path: Path | str,
+    *,
+    out_path: Path | str | None = None,
+    thresholds: Thresholds | None = None,
+    staging: str = "staging",
+    seed: int = 42,
+) -> Path:
+    """Retrain on a warehouse whose staging layer is built (the residue against the master); save the model.
+
+    Keeps the thresholds of the current model file unless new ones are given. This is `doisoat train-linkage`.
+    """
+    import duckdb
+    from splink import DuckDBAPI
+
+    from .features import build_inputs
+
+    out = Path(out_path or MODEL_PATH)
+    if thresholds is None:
+        thresholds = load_model(out)[1] if out.exists() else Thresholds()
+    con = duckdb.connect(str(warehouse_path))
+    schema = "linkage_work"
+    try:
+        master, records = build_inputs(con, schema, staging)
+        views = _splink_views(con, schema, master, records)
+        n_master = con.execute(f"select count(*) from {master}").fetchone()[0]
+        n_records = con.execute(f"select count(*) from {records}").fetchone()[0]
+        # its own cursor (DuckDB 2 allows one open result per cursor), its work tables in `schema`
+        db_api = DuckDBAPI(con.cursor(), output_schema=schema)
+        splink_model = train_on(db_api, *views, seed=seed)
+    finally:
+        con.execute(f"drop schema if exists {schema} cascade")
+        con.close()
+    meta = {
+        "trained_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "trained_on": {"master_rows": int(n_master), "residue_rows": int(n_records)},
+        "seed": seed,
+        "splink_version": _splink_version(),
+    }
+    save_model(splink_model, thresholds, meta, out)
+    return out
+
+
+def _splink_views(con, schema: str, master: str, records: str) -> tuple[str, str]:
+    """Views with exactly the feature columns (Splink wants the same columns on both inputs)."""
+    from .features import FEATURE_COLUMNS
+
+    cols = ", ".join(FEATURE_COLUMNS)
+    con.execute(f"create or replace view {schema}.splink_master as select {cols} from {master}")
+    con.execute(f"create or replace view {schema}.splink_records as select {cols} from {records}")
+    return "splink_master", "splink_records"  # unqualified: Splink looks columns up by table name
+
+
+def _splink_version() -> str:
+    import splink
+
+    return splink.__version__

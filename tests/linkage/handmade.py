@@ -1,0 +1,186 @@
+"""A hand-made staging layer (the columns of the staging interface the linkage reads), small and synthetic."""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+from dataclasses import dataclass
+
+FAMILY = [
+    "nguyễn",
+    "trần",
+    "lê",
+    "phạm",
+    "hoàng",
+    "huỳnh",
+    "phan",
+    "vũ",
+    "võ",
+    "đặng",
+    "bùi",
+    "đỗ",
+    "hồ",
+    "ngô",
+]
+MIDDLE_M = ["văn", "đức", "minh", "quang", "hữu", "công"]
+MIDDLE_F = ["thị", "ngọc", "thu", "thanh", "kim", "mỹ"]
+GIVEN_M = [
+    "an",
+    "bình",
+    "cường",
+    "dũng",
+    "hùng",
+    "khánh",
+    "long",
+    "nam",
+    "phúc",
+    "quân",
+    "sơn",
+    "tài",
+    "thắng",
+    "trung",
+    "tuấn",
+    "việt",
+    "hải",
+    "hiếu",
+    "đạt",
+    "lâm",
+]
+GIVEN_F = [
+    "anh",
+    "chi",
+    "dung",
+    "giang",
+    "hà",
+    "hạnh",
+    "hương",
+    "lan",
+    "linh",
+    "mai",
+    "ngọc",
+    "nhung",
+    "oanh",
+    "phương",
+    "quỳnh",
+    "thảo",
+    "trang",
+    "vân",
+    "yến",
+    "thúy",
+]
+COMMUNES = ["26734", "26737", "26740", "26743", "26746", "26749"]
+
+
+@dataclass
+class Person:
+    personal_id: str
+    name: str
+    birth_date: dt.date
+    sex: str
+    commune: str
+    mother_id: str | None = None
+    precision: str = "day"
+
+
+def people(n: int = 400, seed: int = 3) -> list[Person]:
+    rng = random.Random(seed)
+    out = []
+    for i in range(n):
+        male = rng.random() < 0.5
+        name = " ".join(
+            [
+                rng.choice(FAMILY),
+                rng.choice(MIDDLE_M if male else MIDDLE_F),
+                rng.choice(GIVEN_M if male else GIVEN_F),
+            ]
+        )
+        born = dt.date(1940, 1, 1) + dt.timedelta(days=rng.randrange(0, 365 * 80))
+        out.append(Person(f"0791{i:08d}", name, born, "M" if male else "F", rng.choice(COMMUNES)))
+    return out
+
+
+def load(con, master: list[Person], records: list[dict]) -> None:
+    """Create staging.stg_population__citizen and the four sector views from Python rows.
+
+    `records`: dicts with source, source_record_id, name, birth_date, sex, commune, and optionally id12
+    (a 12-digit ID, linked deterministically when it is a master ID), mother_id, mother_name, entry_type.
+    """
+    con.execute("create schema if not exists staging")
+    con.execute("create schema if not exists handmade")
+    con.execute(
+        """create or replace table handmade.master (personal_id varchar, full_name varchar, birth_date date,
+           birth_date_precision varchar, sex varchar, commune_code varchar, mother_id varchar)"""
+    )
+    con.executemany(
+        "insert into handmade.master values (?, ?, ?, ?, ?, ?, ?)",
+        [[p.personal_id, p.name, p.birth_date, p.precision, p.sex, p.commune, p.mother_id] for p in master],
+    )
+    con.execute(
+        """create or replace table handmade.records (source varchar, source_record_id varchar,
+           full_name varchar,
+           birth_date date, sex varchar, commune_code varchar, id12 varchar, mother_id varchar,
+           mother_name varchar, entry_type varchar)"""
+    )
+    con.executemany(
+        "insert into handmade.records values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            [
+                r["source"],
+                r["source_record_id"],
+                r.get("name"),
+                r.get("birth_date"),
+                r.get("sex"),
+                r.get("commune"),
+                r.get("id12"),
+                r.get("mother_id"),
+                r.get("mother_name"),
+                r.get("entry_type"),
+            ]
+            for r in records
+        ],
+    )
+    names = """
+        lower(trim({c})) as name_norm,
+        replace(strip_accents(lower(trim({c}))), 'đ', 'd') as name_unaccented,
+        nullif(regexp_extract(lower(trim({c})), '^([^ ]+) ', 1), '') as family_name,
+        nullif(regexp_extract(lower(trim({c})), '^[^ ]+ (.+) [^ ]+$', 1), '') as middle_name,
+        nullif(regexp_extract(lower(trim({c})), '([^ ]+)$', 1), '') as given_name"""
+    con.execute(
+        f"""create or replace view staging.stg_population__citizen as
+            select personal_id, {names.format(c="full_name")}, birth_date, birth_date_precision, sex,
+                   commune_code,
+                   mother_id, cast(null as varchar) as legacy_id9, cast(null as boolean) as legacy_id9_valid
+            from handmade.master"""
+    )
+    views = {
+        "vaccination": "stg_vaccination__doi_tuong",
+        "social": "stg_social__beneficiary",
+        "civil": "stg_civil__ho_tich",
+        "children": "stg_children__tre_em",
+    }
+    for source, view in views.items():
+        con.execute(
+            f"""create or replace view staging.{view} as
+                select source, source_record_id,
+                       case when id12 is null then 'missing' else 'id12' end as id_kind, id12,
+                       cast(null as varchar) as id9, {names.format(c="full_name")},
+                       birth_date, sex, commune_code, entry_type,
+                       case when mother_id is null then 'missing' else 'id12' end as mother_id_kind,
+                       mother_id as mother_id12,
+                       replace(strip_accents(lower(mother_name)), 'đ', 'd') as mother_name_unaccented
+                from handmade.records where source = '{source}'"""
+        )
+
+
+def record_of(p: Person, source: str, key: str, **changes) -> dict:
+    """A sector record of person `p` without an ID (changes override fields)."""
+    row = {
+        "source": source,
+        "source_record_id": key,
+        "name": p.name,
+        "birth_date": p.birth_date,
+        "sex": p.sex,
+        "commune": p.commune,
+    }
+    row.update(changes)
+    return row

@@ -1,0 +1,263 @@
+"""Unit tests of the linkage on a hand-made staging layer (synthetic people, no simulator, no dbt)."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import json
+
+import duckdb
+import pytest
+
+from assets.linkage_model.charts import write_charts
+from assets.linkage_model.features import residue_sql
+from assets.linkage_model.model import MODEL_PATH, Thresholds, floor_m_probabilities, load_model
+from assets.linkage_model.predict import (
+    DECISIONS_TABLE,
+    LINKS_TABLE,
+    REVIEW_TABLE,
+    level_labels,
+    link_night,
+    normalise_sql,
+    record_decision,
+    scale_prior,
+)
+from tests.linkage.handmade import COMMUNES, Person, load, people, record_of
+
+AS_OF = dt.date(2026, 11, 25)
+
+
+def strip(name: str) -> str:
+    import unicodedata
+
+    return "".join(c for c in unicodedata.normalize("NFD", name) if unicodedata.category(c) != "Mn").replace(
+        "đ", "d"
+    )
+
+
+@pytest.fixture()
+def world(tmp_path):
+    """400 people, two namesakes (one name, birth date and sex; two communes), and sector records."""
+    master = people(400)
+    a = Person("079199000001", "nguyễn văn namsake", dt.date(1990, 5, 17), "M", COMMUNES[0])
+    b = Person("079199000002", "nguyễn văn namsake", dt.date(1990, 5, 17), "M", COMMUNES[1])
+    master += [a, b]
+    records = [record_of(p, "vaccination", f"v{i}") for i, p in enumerate(master[:60])]
+    records += [
+        record_of(p, "social", f"s{i}", name=strip(p.name).upper()) for i, p in enumerate(master[60:90])
+    ]
+    moved = master[90]
+    records.append(
+        record_of(moved, "children", "moved", commune=next(c for c in COMMUNES if c != moved.commune))
+    )
+    records.append(record_of(a, "civil", "namesake_a"))
+    records.append(record_of(b, "civil", "namesake_unknown_commune", commune=None))
+    records.append(
+        {
+            "source": "social",
+            "source_record_id": "ghost",
+            "name": "lương thế quyết",
+            "birth_date": dt.date(1971, 2, 3),
+            "sex": "M",
+            "commune": COMMUNES[2],
+        }
+    )
+    records.append(record_of(master[100], "vaccination", "has_id", id12=master[100].personal_id))
+    truth = {("vaccination", f"v{i}"): p.personal_id for i, p in enumerate(master[:60])}
+    truth |= {("social", f"s{i}"): p.personal_id for i, p in enumerate(master[60:90])}
+    truth[("children", "moved")] = moved.personal_id
+    path = tmp_path / "w.duckdb"
+    con = duckdb.connect(str(path))
+    load(con, master, records)
+    yield con, {p.personal_id: p for p in master}, truth
+    con.close()
+
+
+def links(con) -> dict[tuple[str, str], tuple[str, float, str]]:
+    rows = con.execute(
+        f"select source, source_record_id, personal_id, match_probability, link_basis from {LINKS_TABLE}"
+    )
+    return {(s, r): (p, prob, basis) for s, r, p, prob, basis in rows.fetchall()}
+
+
+def test_residue_leaves_out_records_an_id_links(world):
+    con, _, _ = world
+    ids = {r[0] for r in con.execute(f"select unique_id from ({residue_sql()})").fetchall()}
+    assert "vaccination:has_id" not in ids
+    assert "vaccination:v0" in ids
+
+
+def test_links_records_without_id_to_the_right_person(world):
+    con, _, truth = world
+    result = link_night(con, AS_OF, holdout_size=0)
+    made = links(con)
+    found = [key for key in truth if key in made]
+    assert all(made[key][0] == truth[key] for key in found), "every link names the right person"
+    assert len(found) >= len(truth) - 1, "unaccented upper-case names and a moved child are linked too"
+    assert result.links_made == len(made)
+    assert ("vaccination", "has_id") not in made
+    assert all(basis == "model" and prob >= 0.95 for _, prob, basis in made.values())
+
+
+def test_namesakes_are_never_merged(world):
+    con, _, _ = world
+    link_night(con, AS_OF, holdout_size=0)
+    made = links(con)
+    # the record in namesake A's commune links A, never B
+    assert made[("civil", "namesake_a")][0] == "079199000001"
+    # without a commune the two namesakes are indistinguishable: no link, both go to review
+    assert ("civil", "namesake_unknown_commune") not in made
+    queued = con.execute(
+        f"select personal_id, match_probability from {REVIEW_TABLE} "
+        "where source_record_id = 'namesake_unknown_commune'"
+    ).fetchall()
+    assert {p for p, _ in queued} == {"079199000001", "079199000002"}
+    assert all(prob < 0.5 for _, prob in queued)
+
+
+def test_ghost_stays_unlinked(world):
+    con, _, _ = world
+    link_night(con, AS_OF, holdout_size=0)
+    assert ("social", "ghost") not in links(con)
+
+
+def test_review_decisions_are_applied_next_night(world):
+    con, _, _ = world
+    link_night(con, AS_OF, holdout_size=0)
+    wrong = con.execute(
+        f"select personal_id from {REVIEW_TABLE} "
+        "where source_record_id = 'namesake_unknown_commune' order by personal_id"
+    ).fetchall()
+    right, other = "079199000002", "079199000001"
+    assert {w[0] for w in wrong} == {right, other}
+    record_decision(
+        con,
+        source="civil",
+        source_record_id="namesake_unknown_commune",
+        personal_id=other,
+        decision="reject",
+        decided_by="steward-1",
+    )
+    linked_pair = con.execute(
+        f"select source, source_record_id, personal_id from {LINKS_TABLE} limit 1"
+    ).fetchone()
+    record_decision(
+        con,
+        source=linked_pair[0],
+        source_record_id=linked_pair[1],
+        personal_id=linked_pair[2],
+        decision="reject",
+        decided_by="steward-1",
+    )
+    link_night(con, AS_OF + dt.timedelta(days=1), holdout_size=0)
+    made = links(con)
+    assert made.get(tuple(linked_pair[:2]), (None,))[0] != linked_pair[2], (
+        "a rejected pair is never proposed again"
+    )
+    queued = {r[0] for r in con.execute(f"select personal_id from {REVIEW_TABLE}").fetchall()}
+    assert linked_pair[2] not in queued
+    # with the namesake in the other commune rejected, the remaining candidate stands alone
+    assert made[("civil", "namesake_unknown_commune")][0] == right
+
+    record_decision(
+        con,
+        source="civil",
+        source_record_id="namesake_unknown_commune",
+        personal_id=right,
+        decision="accept",
+        decided_by="steward-2",
+    )
+    link_night(con, AS_OF + dt.timedelta(days=2), holdout_size=0)
+    assert links(con)[("civil", "namesake_unknown_commune")] == (right, 1.0, "review_accepted")
+    n = con.execute(f"select count(*) from {DECISIONS_TABLE}").fetchone()[0]
+    assert n == 3, "decisions survive the nights"
+
+
+def test_a_person_can_be_linked_by_two_records_of_a_source(world):
+    """Design choice: the step keeps every link above accept; two records of one person make DUPLICATE."""
+    con, master, _ = world
+    p = master["079100000005"]
+    con.execute(
+        "insert into handmade.records values ('vaccination', 'second', ?, ?, ?, ?, null, null, null, null)",
+        [p.name, p.birth_date, p.sex, p.commune],
+    )
+    link_night(con, AS_OF, holdout_size=0)
+    made = links(con)
+    assert made[("vaccination", "v5")][0] == made[("vaccination", "second")][0] == p.personal_id
+
+
+def test_normalisation_splits_probability_between_equal_candidates():
+    con = duckdb.connect()
+    con.execute(
+        """create table c as select * from (values ('vaccination:1', 'A', 10.0), ('vaccination:1', 'B', 10.0),
+           ('vaccination:2', 'A', 20.0), ('vaccination:2', 'C', 5.0))
+           t(record_uid, personal_id, match_weight)"""
+    )
+    rows = {
+        (r, p): prob
+        for r, p, prob in con.execute(
+            f"select source_record_id, personal_id, match_probability from ({normalise_sql('c')})"
+        ).fetchall()
+    }
+    assert rows[("1", "A")] == pytest.approx(rows[("1", "B")]) and rows[("1", "A")] < 0.5
+    assert rows[("2", "A")] > 0.999 and rows[("2", "C")] < 0.001
+
+
+def test_model_file_loads_with_thresholds():
+    splink_model, thresholds, meta = load_model(MODEL_PATH)
+    assert isinstance(thresholds, Thresholds) and 0 < thresholds.review <= thresholds.accept < 1
+    assert meta["trained_on"]["master_rows"] > 0
+    labels = level_labels(splink_model)
+    assert set(labels) == {
+        "family_name",
+        "middle_name",
+        "given_name",
+        "birth_date",
+        "sex",
+        "commune",
+        "mother",
+    }
+    assert labels["sex"] == {-1: "missing on a side", 1: "same", 0: "different"}
+    for comparison in splink_model["comparisons"]:
+        for level in comparison["comparison_levels"]:
+            if not level.get("is_null_level"):
+                assert level["m_probability"] > 0, "no level is an absolute veto"
+
+
+def test_thresholds_validate():
+    with pytest.raises(ValueError):
+        Thresholds(accept=0.5, review=0.9)
+
+
+def test_floor_and_prior_scaling():
+    model = {
+        "comparisons": [
+            {"comparison_levels": [{"is_null_level": True}, {"m_probability": 1.0}, {"m_probability": 0.0}]}
+        ],
+        "probability_two_random_records_match": 1e-4,
+    }
+    floored = floor_m_probabilities(json.loads(json.dumps(model)), floor=0.01)
+    ms = [lv["m_probability"] for lv in floored["comparisons"][0]["comparison_levels"][1:]]
+    assert sum(ms) == pytest.approx(1.0) and min(ms) > 0
+    scaled = scale_prior(model, {"trained_on": {"master_rows": 1000}}, 10_000)
+    assert scaled["probability_two_random_records_match"] == pytest.approx(1e-5)
+
+
+def test_charts_open_offline(tmp_path, world):
+    con, _, _ = world
+    result = link_night(con, AS_OF, holdout_size=200, reports_dir=tmp_path / "linkage")
+    assert result.holdout["records"] > 0 and 0 <= result.holdout["precision_at_accept"] <= 1
+    splink_model, thresholds, _ = load_model()
+    for path in write_charts(splink_model, thresholds, result.holdout, tmp_path / "again"):
+        html = path.read_text(encoding="utf-8")
+        assert "vegaEmbed" in html
+        assert "cdn.jsdelivr" not in html and "<script src=" not in html
+
+
+def test_result_holds_numbers_only(world):
+    con, _, _ = world
+    result = link_night(con, AS_OF, holdout_size=0)
+    for name, value in dataclasses.asdict(result).items():
+        if name in ("seconds", "thresholds", "holdout", "charts"):
+            continue
+        assert isinstance(value, int), name
