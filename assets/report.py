@@ -1,0 +1,62 @@
+"""The stewards' report as a Dagster asset, downstream of the marts and the quality gates.
+
+The work is in `assets/reporting/`; `build_report(warehouse, as_of, out_dir, masked=True) -> Path` is the
+plain function the CLI calls. Metadata: counts and the path of the index only — never a name or an ID.
+"""
+
+import dagster as dg
+
+from assets.quality import GATES_KEY
+from assets.reporting.build import build, build_report
+from expectations.gx.gates import gx_root_for
+from orchestration.resources import NightResource, WarehouseResource
+
+__all__ = ["ReportConfig", "build_report", "stewards_report"]
+
+REPORT_KEY = dg.AssetKey(["report", "stewards_report"])
+
+
+class ReportConfig(dg.Config):
+    """How to build the report: masked (default) or, for an entitled reader only, unmasked."""
+
+    masked: bool = True
+    out_dir: str = ""  # the reports folder; default `<warehouse folder>/reports`
+
+
+@dg.asset(
+    key=REPORT_KEY,
+    group_name="report",
+    deps=[
+        GATES_KEY,
+        dg.AssetKey(["marts", "fct_reconciliation"]),
+        dg.AssetKey(["marts", "fct_findings"]),
+        dg.AssetKey(["marts", "fct_indicators"]),
+    ],
+    kinds={"html", "plotly"},
+    description="The stewards' report of the night: static HTML under <reports>/<as_of>/ (Vietnamese, "
+    "English "
+    "switch), indicators, four criteria, trends, communes and their exception lists as CSV/XLSX.",
+)
+def stewards_report(
+    context: dg.AssetExecutionContext,
+    config: ReportConfig,
+    night: NightResource,
+    warehouse: WarehouseResource,
+) -> dg.MaterializeResult:
+    """Build the report of the night from the marts (names from staging, masked unless configured)."""
+    path = warehouse.resolved_path()
+    out_dir = config.out_dir or str(path.parent / "reports")
+    root = gx_root_for(path)
+    summary = build(
+        path, night.date(), out_dir, masked=config.masked, gx_root=root if root.exists() else None
+    )
+    context.log.info(f"report of {night.date()}: {summary.communes} communes, {summary.files} files")
+    return dg.MaterializeResult(
+        metadata={
+            "index": dg.MetadataValue.path(str(summary.index)),
+            "masked": dg.MetadataValue.bool(config.masked),
+            "communes": dg.MetadataValue.int(summary.communes),
+            "findings_listed": dg.MetadataValue.int(summary.findings),
+            "files": dg.MetadataValue.int(summary.files),
+        }
+    )

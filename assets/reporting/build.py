@@ -1,0 +1,487 @@
+"""Build the stewards' report of one night: `<out_dir>/<as_of>/index.html` and the pages under it.
+
+Static files that open from disk (no server, no internet): plotly.js is copied beside the pages, the GX Data
+Docs are copied in, every page carries Vietnamese and English text (Vietnamese shown by default; the switch
+remembers the choice). Personal data is masked in the warehouse query unless the report is built unmasked
+for an entitled reader, in which case it goes to `<out_dir>/<as_of>-unmasked/`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import os
+import re
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from markupsafe import Markup
+
+from assets.reporting import charts
+from assets.reporting.data import CRITERIA, CRITERION_LABELS, SOURCE_LABELS, SOURCES, ReportData, load
+from assets.reporting.exports import ExceptionExports
+from assets.reporting.fmt import fmt_delta, fmt_int, fmt_rate, is_missing
+
+HERE = Path(__file__).resolve().parent
+AMBER_POINTS = 5.0  # below target by at most this many points: amber; more: red
+MAX_HTML_ROWS = 1000  # rows of an exception list shown on its page; the downloads hold them all
+UNKNOWN_COMMUNE = "unknown"
+
+
+@dataclass(frozen=True)
+class BuildSummary:
+    index: Path
+    communes: int
+    findings: int
+    files: int
+
+
+# --- small helpers for the templates ----------------------------------------------------------------------
+
+
+def t(vi: object, en: object) -> Markup:
+    """Both languages; CSS shows the chosen one."""
+    return Markup(
+        f'<span class="l-vi">{html.escape(str(vi))}</span><span class="l-en">{html.escape(str(en))}</span>'
+    )
+
+
+def _num(value) -> Markup:
+    return t(fmt_int(value, "vi"), fmt_int(value, "en"))
+
+
+def _rate(value) -> Markup:
+    return t(fmt_rate(value, "vi"), fmt_rate(value, "en"))
+
+
+def _delta(value) -> Markup:
+    return t(fmt_delta(value, "vi"), fmt_delta(value, "en"))
+
+
+def _date(value: dt.date) -> Markup:
+    return t(value.strftime("%d/%m/%Y"), value.isoformat())
+
+
+def rag(rate: float | None, target: float) -> str:
+    """green: meets the target; amber: at most AMBER_POINTS below; red: further below; none: no data."""
+    if is_missing(rate):
+        return "none"
+    if rate >= target:
+        return "green"
+    return "amber" if rate >= target - AMBER_POINTS else "red"
+
+
+RAG_LABELS = {
+    "green": ("Đạt", "Met"),
+    "amber": ("Gần đạt", "Near"),
+    "red": ("Chưa đạt", "Below"),
+    "none": ("Không có dữ liệu", "No data"),
+}
+
+
+def _environment() -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(HERE / "templates"),
+        autoescape=select_autoescape(["html", "j2"]),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.globals.update(
+        t=t,
+        rag_label=lambda r: t(*RAG_LABELS[r]),
+        source_label=lambda s: t(*SOURCE_LABELS[s]),
+        criterion_label=lambda c: t(*CRITERION_LABELS[c]) if c else "",
+    )
+    env.filters.update(num=_num, rate=_rate, delta=_delta, date=_date)
+    return env
+
+
+# --- shaping the data -------------------------------------------------------------------------------------
+
+
+def _indicator_rows(
+    rows: pd.DataFrame, catalogue: pd.DataFrame, below: dict[str, int] | None = None
+) -> list[dict]:
+    """Indicator table rows: the named indicators first, then each source's four criteria."""
+    merged = rows.drop(columns=["target", "source", "criterion"], errors="ignore").merge(
+        catalogue, on="indicator_code", how="inner"
+    )
+    merged["named"] = merged["criterion"].isna()
+    merged["source_order"] = merged["source"].map({s: i for i, s in enumerate(SOURCES)})
+    merged["criterion_order"] = merged["criterion"].map({c: i for i, c in enumerate(CRITERIA)}).fillna(-1)
+    merged = merged.sort_values(
+        ["named", "source_order", "criterion_order", "indicator_code"], ascending=[False, True, True, True]
+    )
+    out = []
+    for row in merged.to_dict("records"):
+        rate = None if is_missing(row["rate"]) else float(row["rate"])
+        previous = row.get("previous_rate")
+        out.append(
+            {
+                "code": row["indicator_code"],
+                "name_vi": row["name_vi"],
+                "name_en": row["name_en"],
+                "source": row["source"],
+                "criterion": row["criterion"] if not is_missing(row["criterion"]) else None,
+                "named": bool(row["named"]),
+                "numerator": int(row["numerator"]),
+                "denominator": int(row["denominator"]),
+                "rate": rate,
+                "target": float(row["target"]),
+                "rag": rag(rate, float(row["target"])),
+                "gap": (rate - float(row["target"])) if rate is not None else None,
+                "delta": (rate - previous) if rate is not None and not is_missing(previous) else None,
+                "communes_below": (below or {}).get(row["indicator_code"], 0),
+            }
+        )
+    return out
+
+
+def _scorecard(rows: list[dict]) -> tuple[list[dict], pd.DataFrame]:
+    """The four criteria per source: table rows and the rate matrix for the heatmap."""
+    by_code = {r["code"]: r for r in rows}
+    table, matrix = [], {}
+    for source in SOURCES:
+        cells = [by_code.get(f"{source}_{criterion}") for criterion in CRITERIA]
+        if not any(cells):
+            continue
+        records = next((c["denominator"] for c in cells if c), 0)
+        table.append({"source": source, "records": records, "cells": cells})
+        matrix[source] = {
+            c: (cell["rate"] if cell else None) for c, cell in zip(CRITERIA, cells, strict=True)
+        }
+    return table, pd.DataFrame.from_dict(matrix, orient="index")
+
+
+def _rule_counts(exceptions: pd.DataFrame, rules: pd.DataFrame) -> list[dict]:
+    if exceptions.empty:
+        return []
+    grouped = (
+        exceptions.groupby("rule_code")
+        .agg(
+            findings=("rule_code", "size"),
+            records=("record_uid", "nunique"),
+            communes=("commune_code", "nunique"),
+        )
+        .reset_index()
+    )
+    merged = grouped.merge(rules, on="rule_code", how="left").sort_values(
+        ["findings", "rule_code"], ascending=[False, True]
+    )
+    return merged.to_dict("records")
+
+
+def _commune_label(code: str | None, names: dict[str, str]) -> str:
+    if code is None or code == UNKNOWN_COMMUNE:
+        return "—"
+    return names.get(code, code)
+
+
+def _commune_summaries(data: ReportData, names: dict[str, str]) -> list[dict]:
+    """One row per commune (and one for records with no commune): records, findings, indicators below."""
+    criterion_codes = {f"{s}_dung" for s in SOURCES}
+    rows = data.commune_rows
+    records = rows[rows["indicator_code"].isin(criterion_codes)].groupby("scope_code")["denominator"].sum()
+    below = rows[rows["meets_target"] == False].groupby("scope_code").size()  # noqa: E712 (NULL stays out)
+    exceptions = data.exceptions.assign(commune=data.exceptions["commune_code"].fillna(UNKNOWN_COMMUNE))
+    findings = exceptions.groupby("commune").size()
+    with_findings = exceptions.groupby("commune")["record_uid"].nunique()
+    top_rule = (
+        exceptions.groupby("commune")["rule_code"].agg(lambda s: s.value_counts().index[0])
+        if not exceptions.empty
+        else pd.Series(dtype=str)
+    )
+    codes = sorted(set(rows["scope_code"]) | set(findings.index))
+    out = []
+    for code in codes:
+        out.append(
+            {
+                "code": code,
+                "name": names.get(code, code) if code != UNKNOWN_COMMUNE else None,
+                "records": int(records.get(code, 0))
+                if code != UNKNOWN_COMMUNE
+                else None,  # counted at province only
+                "findings": int(findings.get(code, 0)),
+                "records_with_findings": int(with_findings.get(code, 0)),
+                "indicators_below": int(below.get(code, 0)),
+                "top_rule": top_rule.get(code) if len(top_rule) else None,
+                "in_province": code
+                in set(
+                    data.communes.loc[data.communes["province_code"] == data.province_code, "commune_code"]
+                ),
+            }
+        )
+    out.sort(key=lambda r: (-r["findings"], r["code"]))
+    return out
+
+
+# --- building ---------------------------------------------------------------------------------------------
+
+
+def _copy_static(root: Path, gx_docs: Path | None) -> bool:
+    import plotly
+
+    static = root / "static"
+    static.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(Path(plotly.__file__).parent / "package_data" / "plotly.min.js", static / "plotly.min.js")
+    for name in ("report.css", "report.js"):
+        shutil.copyfile(HERE / "static" / name, static / name)
+    if gx_docs and gx_docs.exists():
+        shutil.copytree(gx_docs, root / "gx-data-docs")
+        offline_data_docs(root / "gx-data-docs")
+        return True
+    return False
+
+
+_SCRIPT = re.compile(r"<script\b[^>]*>.*?</script>", re.IGNORECASE | re.DOTALL)
+_REMOTE_LINK = re.compile(r"<link[^>]*\shref=[\"']https?://[^>]*>", re.IGNORECASE)
+_REMOTE_IMG = re.compile(r"<img[^>]*\ssrc=[\"']https?://[^>]*>", re.IGNORECASE)
+_OFFLINE_STYLE = (
+    "<style>body{font:14px/1.45 system-ui,sans-serif;margin:12px;color:#1f2933}"
+    "table{border-collapse:collapse}td,th{border:1px solid #d9dee5;padding:4px 6px;vertical-align:top}"
+    ".collapse:not(.show){display:none}footer{display:none}</style>"
+)
+
+
+def offline_data_docs(directory: Path) -> None:
+    """Make the copied GX Data Docs open offline: drop their scripts (CDN jQuery/Bootstrap and the inline code
+    that needs them), CDN styles and the remote logo (a request carrying the context id); add a small local
+    style. The validation pages are static HTML and keep their content and links."""
+    for page in directory.rglob("*.html"):
+        text = page.read_text(encoding="utf-8")
+        text = _REMOTE_IMG.sub("", _REMOTE_LINK.sub("", _SCRIPT.sub("", text)))
+        text = text.replace("</head>", _OFFLINE_STYLE + "</head>", 1)
+        page.write_text(text, encoding="utf-8")
+
+
+def _chart_pair(fn, *args, div_id: str, **kwargs) -> dict[str, Markup]:
+    return {lang: Markup(fn(*args, lang=lang, div_id=f"{div_id}-{lang}", **kwargs)) for lang in charts.LANGS}
+
+
+def _gates(gx_root: Path | None, as_of: dt.date, province_rows: list[dict]) -> dict | None:
+    """The GX gates of the night (as the quality asset recorded them), for the report's quality section."""
+    if gx_root is None:
+        return None
+    from expectations.gx.gates import load_results
+
+    results = load_results(gx_root, as_of)
+    if results is None:
+        return None
+    agree = sum(
+        1
+        for r in province_rows
+        if (g := results.indicators.get(r["code"])) is not None
+        and (g.numerator, g.denominator) == (r["numerator"], r["denominator"])
+    )
+    return {
+        "invariants": list(results.invariants.values()),
+        "indicators_checked": len(results.indicators),
+        "indicators_agree": agree,
+        "below_target": sum(1 for g in results.indicators.values() if g.rate is not None and not g.success),
+        "pages": results.validation_pages,
+    }
+
+
+def build(
+    warehouse: Path, as_of: dt.date, out_dir: Path, masked: bool = True, gx_root: Path | None = None
+) -> BuildSummary:
+    """Build the report; returns where its index is and what it holds."""
+    warehouse = Path(warehouse)
+    as_of = dt.date.fromisoformat(str(as_of))
+    data = load(warehouse, as_of, masked=masked)
+    names = dict(zip(data.communes["commune_code"], data.communes["commune_name"], strict=True))
+    env = _environment()
+
+    below = data.commune_rows[data.commune_rows["meets_target"] == False].groupby("indicator_code").size()  # noqa: E712
+    indicator_rows = _indicator_rows(data.province_rows, data.indicators, below.to_dict())
+    scorecard, matrix = _scorecard(indicator_rows)
+    rule_counts = _rule_counts(data.exceptions, data.rules)
+    communes = _commune_summaries(data, names)
+    rule_frame = (
+        pd.DataFrame(rule_counts or [], columns=["rule_code", "criterion", "findings"])
+        if not rule_counts
+        else pd.DataFrame(rule_counts)[["rule_code", "criterion", "findings"]]
+    )
+
+    final_dir = Path(out_dir) / (as_of.isoformat() if masked else f"{as_of.isoformat()}-unmasked")
+    final_dir.parent.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix=f".{final_dir.name}.", dir=final_dir.parent))
+    try:
+        gx_root = Path(gx_root) if gx_root else None
+        docs = gx_root / "gx" / "uncommitted" / "data_docs" / "local_site" if gx_root else None
+        has_docs = _copy_static(work, docs)
+        gates = _gates(gx_root, as_of, indicator_rows)
+
+        base = {
+            "as_of": as_of,
+            "province_name": data.province_name,
+            "province_code": data.province_code,
+            "masked": masked,
+            "generated": dt.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z"),
+            "amber_points": AMBER_POINTS,
+        }
+        (work / "communes").mkdir()
+        exceptions = data.exceptions.assign(commune=data.exceptions["commune_code"].fillna(UNKNOWN_COMMUNE))
+        rules = data.rules.set_index("rule_code")
+        exports = ExceptionExports(exceptions, rules, names)
+        files = {"all": exports.write(work / "exceptions", "all")}
+
+        worst_indicators = sorted(
+            (r for r in indicator_rows if r["rate"] is not None and r["gap"] < 0), key=lambda r: r["gap"]
+        )[:5]
+        commune_chart_frame = pd.DataFrame(
+            [
+                {
+                    "label_vi": c["name"] or "Chưa xác định xã/phường",
+                    "label_en": c["name"] or "Commune unknown",
+                    "findings": c["findings"],
+                    "records_with_findings": c["records_with_findings"],
+                }
+                for c in communes
+                if c["findings"]
+            ]
+        )
+        index_html = env.get_template("index.html.j2").render(
+            **base,
+            root="",
+            indicators=indicator_rows,
+            scorecard=scorecard,
+            rules=rule_counts,
+            communes=communes,
+            worst_indicators=worst_indicators,
+            top_rules=rule_counts[:5],
+            top_communes=[c for c in communes if c["findings"]][:5],
+            gates=gates,
+            has_docs=has_docs,
+            downloads=files["all"],
+            totals=_totals(data, communes),
+            chart_scorecard=_chart_pair(charts.scorecard_heatmap, matrix, div_id="scorecard")
+            if not matrix.empty
+            else None,
+            chart_trend=_chart_pair(charts.trend_named, data.trend, data.indicators, div_id="trend-named"),
+            chart_trend_criteria=_chart_pair(
+                charts.trend_criteria, data.trend, data.indicators, div_id="trend-criteria"
+            ),
+            chart_rules=_chart_pair(
+                charts.rules_bar,
+                rule_frame,
+                div_id="rules",
+                title=("Số lỗi theo quy tắc", "Findings by rule"),
+            )
+            if rule_counts
+            else None,
+            chart_communes=_chart_pair(charts.communes_bar, commune_chart_frame, div_id="communes")
+            if not commune_chart_frame.empty
+            else None,
+            nights=sorted(set(data.trend["as_of"])),
+        )
+        (work / "index.html").write_text(index_html, encoding="utf-8")
+
+        commune_template = env.get_template("commune.html.j2")
+        for commune in communes:
+            code = commune["code"]
+            rows = data.commune_rows[data.commune_rows["scope_code"] == code]
+            commune_indicators = _indicator_rows(rows, data.indicators)
+            commune_scorecard, commune_matrix = _scorecard(commune_indicators)
+            commune_exceptions = exceptions[exceptions["commune"] == code]
+            commune_rules = _rule_counts(commune_exceptions, data.rules)
+            downloads = exports.write(work / "communes", code, commune=code)
+            page = commune_template.render(
+                **base,
+                root="../",
+                commune=commune,
+                indicators=commune_indicators,
+                scorecard=commune_scorecard,
+                rules=commune_rules,
+                downloads=downloads,
+                exceptions=_exception_rows(commune_exceptions, rules)[:MAX_HTML_ROWS],
+                exceptions_total=len(commune_exceptions),
+                max_rows=MAX_HTML_ROWS,
+                chart_rules=_chart_pair(
+                    charts.rules_bar,
+                    pd.DataFrame(commune_rules)[["rule_code", "criterion", "findings"]],
+                    div_id="rules",
+                    title=("Số lỗi theo quy tắc", "Findings by rule"),
+                )
+                if commune_rules
+                else None,
+                chart_scorecard=_chart_pair(charts.scorecard_heatmap, commune_matrix, div_id="scorecard")
+                if not commune_matrix.empty
+                else None,
+            )
+            (work / "communes" / f"{code}.html").write_text(page, encoding="utf-8")
+
+        n_files = sum(1 for p in work.rglob("*") if p.is_file())
+        if final_dir.exists():
+            shutil.rmtree(final_dir)
+        os.replace(work, final_dir)
+    except BaseException:
+        shutil.rmtree(work, ignore_errors=True)
+        raise
+    return BuildSummary(
+        index=final_dir / "index.html", communes=len(communes), findings=len(data.exceptions), files=n_files
+    )
+
+
+def _totals(data: ReportData, communes: list[dict]) -> dict:
+    ex = data.exceptions
+    sector = {
+        s: int(r)
+        for s, r in (
+            (c["source"], c["denominator"])
+            for c in _indicator_rows(data.province_rows, data.indicators)
+            if c["criterion"] == "dung"
+        )
+    }
+    return {
+        "records": sum(sector.values()),
+        "findings": len(ex),
+        "records_with_findings": int(ex["record_uid"].nunique()) if not ex.empty else 0,
+        "communes": sum(1 for c in communes if c["code"] != UNKNOWN_COMMUNE),
+        "communes_with_findings": sum(1 for c in communes if c["code"] != UNKNOWN_COMMUNE and c["findings"]),
+    }
+
+
+def _exception_rows(frame: pd.DataFrame, rules: pd.DataFrame) -> list[dict]:
+    """The rows of an exception list page (already masked by the query unless unmasked)."""
+    if frame.empty:
+        return []
+    merged = frame.merge(rules, left_on="rule_code", right_index=True, how="left", suffixes=("", "_rule"))
+    columns = [
+        "source",
+        "record_key",
+        "name",
+        "linked_id",
+        "rule_code",
+        "criterion",
+        "description_vi",
+        "description_en",
+        "action_vi",
+        "action_en",
+    ]
+    return merged[columns].astype(object).where(merged[columns].notna(), "").to_dict("records")
+
+
+def build_report(
+    warehouse: Path | str,
+    as_of: dt.date | str,
+    out_dir: Path | str | None = None,
+    masked: bool = True,
+    gx_root: Path | str | None = None,
+) -> Path:
+    """Build the stewards' report of night `as_of` from `warehouse`; returns the path of its index.html.
+
+    `out_dir` is the reports folder (default `<warehouse folder>/reports`): the report goes to
+    `<out_dir>/<as_of>/`, or `<out_dir>/<as_of>-unmasked/` when `masked=False` (for an entitled reader only).
+    The GX results and Data Docs are taken from `gx_root` (default `<warehouse folder>/gx`) when present.
+    """
+    from expectations.gx.gates import gx_root_for
+
+    warehouse = Path(warehouse).resolve()
+    out = Path(out_dir) if out_dir else warehouse.parent / "reports"
+    root = Path(gx_root) if gx_root else gx_root_for(warehouse)
+    return build(warehouse, as_of, out, masked=masked, gx_root=root if root.exists() else None).index

@@ -1,0 +1,192 @@
+"""What the report reads: the marts, the reference catalogues and (names) the staging views — nothing else."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from assets.reporting.masking import mask_id_sql, mask_name_sql
+
+SOURCES = ("population", "vaccination", "social", "civil", "children")
+CRITERIA = ("dung", "du", "sach", "song")
+
+SOURCE_LABELS = {
+    "population": ("Dân cư (CSDLQG)", "Population (master)"),
+    "vaccination": ("Tiêm chủng", "Vaccination"),
+    "social": ("Bảo trợ xã hội", "Social protection"),
+    "civil": ("Hộ tịch", "Civil status"),
+    "children": ("Trẻ em", "Children"),
+}
+CRITERION_LABELS = {
+    "dung": ("Đúng", "Correct"),
+    "du": ("Đủ", "Complete"),
+    "sach": ("Sạch", "Clean"),
+    "song": ("Sống", "Live"),
+}
+
+PERSON_VIEWS = {
+    "vaccination": "staging.stg_vaccination__doi_tuong",
+    "social": "staging.stg_social__beneficiary",
+    "civil": "staging.stg_civil__ho_tich",
+    "children": "staging.stg_children__tre_em",
+}
+
+
+@dataclass
+class ReportData:
+    as_of: dt.date
+    province_code: str
+    province_name: str
+    indicators: pd.DataFrame  # catalogue: indicator_code, name_vi, name_en, source, criterion, target
+    rules: pd.DataFrame  # catalogue: rule_code, criterion, description_*, action_*
+    communes: pd.DataFrame  # commune_code, commune_name, commune_type, province_code, province_name
+    province_rows: pd.DataFrame  # fct_indicators, province scope, this night (+ previous_rate)
+    commune_rows: pd.DataFrame  # fct_indicators, commune scope, this night
+    trend: pd.DataFrame  # fct_indicators, province scope, every night up to as_of
+    exceptions: pd.DataFrame  # one row per finding: source, record_uid, record_key, rule_code, criterion,
+    #                           commune_code, name, linked_id (masked unless built unmasked)
+
+
+def _df(con, sql: str, params=None) -> pd.DataFrame:
+    return con.execute(sql, params or []).df()
+
+
+def _nights(con, as_of: dt.date) -> list[dt.date]:
+    return [
+        r[0]
+        for r in con.execute(
+            "select distinct as_of from marts.fct_indicators where as_of <= ? order by as_of", [as_of]
+        ).fetchall()
+    ]
+
+
+def exceptions_sql(masked: bool) -> str:
+    """The findings of the night with the record's name (staging) and linked personal ID (reconciliation).
+
+    Masking happens here, in the query: a masked report never holds a full name or a whole ID in memory.
+    `record_uid` (a hash of source and key) only counts distinct records; it is never written.
+    """
+    names = " union all ".join(
+        f"select '{source}' as source, source_record_id, full_name from {view}"
+        for source, view in PERSON_VIEWS.items()
+    )
+    id_expr = mask_id_sql if masked else (lambda column: column)
+    name_expr = mask_name_sql if masked else (lambda column: column)
+    return f"""
+with household_rules as (
+    select rule_code from reference.rules where applies_to like '%household%'
+),
+findings as (
+    select
+        *,
+        source = 'population'
+            and rule_code not in (select rule_code from household_rules) as key_is_personal_id
+    from marts.fct_findings
+    where as_of = $as_of
+),
+reconciliation as (
+    select source, source_record_id, personal_id from marts.fct_reconciliation where as_of = $as_of
+),
+names as ({names}),
+joined as (
+    select
+        findings.source,
+        findings.source_record_id,
+        findings.key_is_personal_id,
+        findings.rule_code,
+        findings.criterion,
+        findings.commune_code,
+        case
+            when findings.source = 'population' then citizens.full_name else names.full_name
+        end as full_name,
+        case
+            when findings.key_is_personal_id then findings.source_record_id
+            else reconciliation.personal_id
+        end as personal_id
+    from findings
+    left join reconciliation
+        on findings.source = reconciliation.source
+        and findings.source_record_id = reconciliation.source_record_id
+    left join names
+        on findings.source = names.source and findings.source_record_id = names.source_record_id
+    left join staging.stg_population__citizen as citizens
+        on findings.source = 'population' and findings.source_record_id = citizens.personal_id
+)
+select
+    source,
+    hash(source, source_record_id) as record_uid,
+    case when key_is_personal_id then {id_expr("source_record_id")} else source_record_id end as record_key,
+    rule_code,
+    criterion,
+    commune_code,
+    {name_expr("full_name")} as name,
+    {id_expr("personal_id")} as linked_id
+from joined
+order by commune_code, source, source_record_id, rule_code
+"""
+
+
+def load(warehouse: Path, as_of: dt.date, masked: bool = True) -> ReportData:
+    """Read everything the report of night `as_of` shows (read-only connection)."""
+    import duckdb
+
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        province_rows = _df(
+            con, "select * from marts.fct_indicators where as_of = ? and scope_level = 'province'", [as_of]
+        )
+        if province_rows.empty:
+            raise ValueError(f"marts.fct_indicators has no rows for the night {as_of}: run the night first")
+        nights = _nights(con, as_of)
+        previous = nights[-2] if len(nights) > 1 else None
+        if previous is not None:
+            before = _df(
+                con,
+                "select indicator_code, rate as previous_rate from marts.fct_indicators"
+                " where as_of = ? and scope_level = 'province'",
+                [previous],
+            )
+            province_rows = province_rows.merge(before, on="indicator_code", how="left")
+        else:
+            province_rows["previous_rate"] = None
+        province_code = str(province_rows["scope_code"].iloc[0])
+        name = con.execute(
+            "select province_name from reference.admin_provinces where province_code = ?", [province_code]
+        ).fetchone()
+        return ReportData(
+            as_of=as_of,
+            province_code=province_code,
+            province_name=name[0] if name else province_code,
+            indicators=_df(
+                con,
+                "select indicator_code, name_vi, name_en, source, nullif(trim(criterion), '')"
+                " as criterion, cast(target as double) as target from reference.indicators",
+            ),
+            rules=_df(
+                con,
+                "select rule_code, criterion, description_vi, description_en, action_vi, action_en"
+                " from reference.rules",
+            ),
+            communes=_df(
+                con,
+                "select commune_code, commune_name, commune_type, province_code, province_name"
+                " from reference.admin_communes",
+            ),
+            province_rows=province_rows,
+            commune_rows=_df(
+                con, "select * from marts.fct_indicators where as_of = ? and scope_level = 'commune'", [as_of]
+            ),
+            trend=_df(
+                con,
+                "select as_of, indicator_code, rate, target, numerator, denominator"
+                " from marts.fct_indicators where scope_level = 'province' and as_of <= ?"
+                " order by as_of",
+                [as_of],
+            ),
+            exceptions=con.execute(exceptions_sql(masked), {"as_of": as_of}).df(),
+        )
+    finally:
+        con.close()

@@ -1,0 +1,59 @@
+"""Masking of personal data in the report: IDs as `001*******45`, names as initials plus given name."""
+
+from __future__ import annotations
+
+import unicodedata
+
+
+def mask_id(value: object) -> str:
+    """Keep the first three and last two characters of an ID, star the rest (short values: all stars)."""
+    if value is None:
+        return ""
+    text = str(value).strip()
+    if not text or text.lower() in {"nan", "none", "<na>"}:
+        return ""
+    if len(text) <= 5:
+        return "*" * len(text)
+    return text[:3] + "*" * (len(text) - 5) + text[-2:]
+
+
+def mask_name(value: object) -> str:
+    """`Nguyễn Văn An` → `N. V. An`: initials of the family and middle names, then the given name."""
+    if value is None:
+        return ""
+    words = unicodedata.normalize("NFC", str(value)).split()
+    if not words or str(value).strip().lower() in {"nan", "none", "<na>"}:
+        return ""
+    given = words[-1]
+    if given.isupper() or given.islower():  # UPPER CASE or lower-case sources: write the given name properly
+        given = given.capitalize()
+    initials = [unicodedata.normalize("NFC", w)[0].upper() + "." for w in words[:-1]]
+    return " ".join([*initials, given])
+
+
+# The same masks as DuckDB SQL expressions, so that in a masked report full names and IDs never leave the
+# warehouse: the report's query returns them masked (tests hold SQL and Python together).
+
+
+def mask_id_sql(column: str) -> str:
+    value = f"nullif(trim(cast({column} as varchar)), '')"
+    return (
+        f"case when {value} is null then null"
+        f" when length({value}) <= 5 then repeat('*', length({value}))"
+        f" else left({value}, 3) || repeat('*', length({value}) - 5) || right({value}, 2) end"
+    )
+
+
+def mask_name_sql(column: str) -> str:
+    words = f"string_split(regexp_replace(trim(nfc_normalize({column})), '\\s+', ' ', 'g'), ' ')"
+    given = f"({words})[-1]"
+    proper_given = (
+        f"case when {given} = upper({given}) or {given} = lower({given})"
+        f" then upper({given}[1]) || lower({given}[2:]) else {given} end"
+    )
+    initials = f"list_transform(({words})[1:len({words}) - 1], lambda w: upper(w[1]) || '.')"
+    return (
+        f"case when nullif(trim({column}), '') is null then null"
+        f" when len({words}) = 1 then {proper_given}"
+        f" else array_to_string({initials}, ' ') || ' ' || {proper_given} end"
+    )

@@ -1,0 +1,1 @@
+"""Great Expectations quality gates over the marts (see gates.py)."""

@@ -1,0 +1,308 @@
+"""The quality gates: Great Expectations suites over the marts, run on pandas batches read from the warehouse.
+
+GX 1.24 cannot validate DuckDB through SQLAlchemy (GX issues 10738, 11579: every metric fails with "list index
+out of range"), so each batch is read with DuckDB into pandas (see `units.py`) and validated by GX's pandas
+datasource in a file context under `<warehouse folder>/gx` (offline: analytics off, no cloud). The GX context
+keeps the suites, the validation results of every night and the Data Docs site.
+
+Two kinds of suite:
+* `indicators_<source>`: one `expect_column_values_to_be_in_set([True], mostly=target/100)` per indicator
+  of the source; the observed share (numerator / denominator, NULL units excluded) is the indicator's rate.
+* `invariants_<mart>`: what must always hold (a numerator never above its denominator, one row per key,
+  codes in their catalogues, a rate that is its numerator over its denominator …). A failure here is a broken
+  mart.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+
+from expectations.gx.units import (  # noqa: E402
+    SOURCES,
+    Indicator,
+    read_catalogues,
+    read_indicators,
+    read_invariant_batches,
+    read_units,
+)
+
+DATASOURCE = "doisoat_marts"
+RESULT_FORMAT = {"result_format": "SUMMARY", "partial_unexpected_count": 0}
+
+
+@dataclass(frozen=True)
+class IndicatorGate:
+    """What GX observed for one indicator at province scope."""
+
+    indicator_code: str
+    source: str
+    target: float
+    numerator: int
+    denominator: int
+    rate: float | None  # percent, exact; None when the denominator is 0
+    success: bool  # GX: the share passing is at least the target
+
+
+@dataclass(frozen=True)
+class InvariantGate:
+    mart: str
+    rows: int
+    success: bool
+    failures: list[dict] = field(default_factory=list)  # expectation, column(s), unexpected_count
+
+
+@dataclass
+class GateResults:
+    as_of: str
+    indicators: dict[str, IndicatorGate]
+    invariants: dict[str, InvariantGate]
+    data_docs_index: str | None = None
+    # the night's validation page of each suite, relative to the Data Docs site (its index needs CDN JS)
+    validation_pages: dict[str, str] = field(default_factory=dict)
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), ensure_ascii=False, indent=1)
+
+    @classmethod
+    def from_json(cls, text: str) -> GateResults:
+        data = json.loads(text)
+        return cls(
+            as_of=data["as_of"],
+            indicators={k: IndicatorGate(**v) for k, v in data["indicators"].items()},
+            invariants={k: InvariantGate(**v) for k, v in data["invariants"].items()},
+            data_docs_index=data.get("data_docs_index"),
+            validation_pages=data.get("validation_pages") or {},
+        )
+
+
+def gx_root_for(warehouse: Path) -> Path:
+    """Where the GX file context of a warehouse lives: `<warehouse folder>/gx`."""
+    return Path(warehouse).resolve().parent / "gx"
+
+
+def results_path(gx_root: Path, as_of: dt.date | str) -> Path:
+    return Path(gx_root) / "results" / f"{as_of}.json"
+
+
+def get_context(gx_root: Path):
+    """The file context (created on first use), offline, without progress bars."""
+    import great_expectations as gx
+    from great_expectations.data_context.types.base import ProgressBarsConfig
+
+    gx_root.mkdir(parents=True, exist_ok=True)
+    context = gx.get_context(mode="file", project_root_dir=str(gx_root))
+    context.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
+    return context
+
+
+def _batch_definition(context, asset_name: str):
+    try:
+        source = context.data_sources.get(DATASOURCE)
+    except KeyError:
+        source = context.data_sources.add_pandas(DATASOURCE)
+    try:
+        asset = source.get_asset(asset_name)
+    except LookupError:
+        asset = source.add_dataframe_asset(asset_name)
+    try:
+        return asset.get_batch_definition("night")
+    except (KeyError, LookupError):
+        return asset.add_batch_definition_whole_dataframe("night")
+
+
+def run_name(as_of: dt.date | str) -> str:
+    return f"doisoat-{as_of}"
+
+
+def _validate(context, name: str, suite, frame: pd.DataFrame, as_of: dt.date):
+    """Store `suite` and validate `frame` against it; the validation result is kept for Data Docs."""
+    import great_expectations as gx
+    from great_expectations.core.run_identifier import RunIdentifier
+
+    suite = context.suites.add_or_update(suite)
+    definition = context.validation_definitions.add_or_update(
+        gx.ValidationDefinition(name=name, data=_batch_definition(context, name), suite=suite)
+    )
+    return definition.run(
+        batch_parameters={"dataframe": frame},
+        result_format=RESULT_FORMAT,
+        run_id=RunIdentifier(run_name=run_name(as_of)),
+    )
+
+
+def indicator_suite(source: str, indicators: list[Indicator]):
+    """`indicators_<source>`: each indicator's share of passing units against its target."""
+    import great_expectations as gx
+
+    suite = gx.ExpectationSuite(name=f"indicators_{source}")
+    for indicator in indicators:
+        if indicator.source != source:
+            continue
+        suite.add_expectation(
+            gx.expectations.ExpectColumnValuesToBeInSet(
+                column=indicator.code,
+                value_set=[True],
+                mostly=indicator.target / 100.0,
+                meta={"indicator_code": indicator.code, "target": indicator.target},
+                description=f"{indicator.name_en}: at least {indicator.target:g}% (target)",
+            )
+        )
+    return suite
+
+
+def invariant_suites(catalogues: dict[str, list[str]]) -> dict:
+    """`invariants_<mart>`: what must hold in every night's marts."""
+    import great_expectations as gx
+
+    e = gx.expectations
+    sector = ["vaccination", "social", "civil", "children"]
+    suites = {
+        "fct_indicators": [
+            e.ExpectColumnPairValuesAToBeGreaterThanB(
+                column_A="denominator", column_B="numerator", or_equal=True
+            ),
+            e.ExpectColumnValuesToBeBetween(column="numerator", min_value=0),
+            e.ExpectColumnValuesToBeBetween(column="rate", min_value=0, max_value=100),
+            e.ExpectColumnValuesToBeInSet(column="rate_is_numerator_over_denominator", value_set=[True]),
+            e.ExpectColumnValuesToBeInSet(column="meets_target_is_rate_vs_target", value_set=[True]),
+            e.ExpectColumnValuesToBeInSet(column="target_is_catalogue_target", value_set=[True]),
+            e.ExpectColumnValuesToBeInSet(column="scope_level", value_set=["province", "commune"]),
+            e.ExpectColumnValuesToBeInSet(column="indicator_code", value_set=catalogues["indicator_codes"]),
+            e.ExpectCompoundColumnsToBeUnique(column_list=["indicator_code", "scope_level", "scope_code"]),
+        ],
+        "fct_reconciliation": [
+            e.ExpectColumnValuesToBeInSet(column="source", value_set=sector),
+            e.ExpectColumnValuesToBeInSet(
+                column="match_method", value_set=["personal_id", "legacy_id", "probabilistic", "none"]
+            ),
+            e.ExpectColumnValuesToBeBetween(column="match_probability", min_value=0, max_value=1),
+            e.ExpectColumnValuesToBeBetween(column="rows_per_record", min_value=1, max_value=1),
+            e.ExpectColumnValuesToBeInSet(column="link_agrees_with_method", value_set=[True]),
+            e.ExpectColumnValuesToBeInSet(column="reconciled_is_linked", value_set=[True]),
+        ],
+        "fct_findings": [
+            e.ExpectColumnValuesToBeInSet(column="source", value_set=["population", *sector]),
+            e.ExpectColumnValuesToBeInSet(column="criterion", value_set=["dung", "du", "sach", "song"]),
+            e.ExpectColumnValuesToBeInSet(column="rule_code", value_set=catalogues["rule_codes"]),
+            e.ExpectColumnValuesToBeBetween(column="rows_per_finding", min_value=1, max_value=1),
+            e.ExpectColumnValuesToBeInSet(column="criterion_is_catalogue_criterion", value_set=[True]),
+            e.ExpectColumnValuesToBeInSet(column="record_is_reconciled_row", value_set=[True]),
+        ],
+    }
+    out = {}
+    for mart, expectations in suites.items():
+        suite = gx.ExpectationSuite(name=f"invariants_{mart}")
+        for expectation in expectations:
+            suite.add_expectation(expectation)
+        out[mart] = suite
+    return out
+
+
+def _observed(result: dict) -> tuple[int, int, float | None]:
+    """(numerator, denominator, rate %) from an expect_column_values_to_be_in_set result."""
+    element_count = int(result.get("element_count") or 0)
+    missing = int(result.get("missing_count") or 0)
+    unexpected = int(result.get("unexpected_count") or 0)
+    denominator = element_count - missing
+    numerator = denominator - unexpected
+    rate = 100.0 * numerator / denominator if denominator > 0 else None
+    return numerator, denominator, rate
+
+
+def _expectation_label(config) -> str:
+    kwargs = config.kwargs
+    columns = (
+        kwargs.get("column") or kwargs.get("column_list") or [kwargs.get("column_A"), kwargs.get("column_B")]
+    )
+    return f"{config.type}({columns})"
+
+
+def run_gates(con, as_of: dt.date, gx_root: Path, build_docs: bool = True) -> GateResults:
+    """Validate the night's marts with GX; store the results (and Data Docs) under `gx_root`."""
+    context = get_context(gx_root)
+    indicators = read_indicators(con)
+    units = read_units(con, as_of, indicators)
+    invariant_batches = read_invariant_batches(con, as_of)
+    catalogues = read_catalogues(con)
+
+    gates: dict[str, IndicatorGate] = {}
+    by_code = {i.code: i for i in indicators}
+    for source in SOURCES:
+        suite = indicator_suite(source, indicators)
+        if not suite.expectations:
+            continue
+        validation = _validate(context, f"indicators_{source}", suite, units[source], as_of)
+        for outcome in validation.results:
+            code = outcome.expectation_config.kwargs["column"]
+            numerator, denominator, rate = _observed(dict(outcome.result))
+            gates[code] = IndicatorGate(
+                indicator_code=code,
+                source=source,
+                target=by_code[code].target,
+                numerator=numerator,
+                denominator=denominator,
+                rate=rate,
+                success=bool(outcome.success) if denominator > 0 else True,
+            )
+
+    invariants: dict[str, InvariantGate] = {}
+    for mart, suite in invariant_suites(catalogues).items():
+        frame = invariant_batches[mart]
+        validation = _validate(context, f"invariants_{mart}", suite, frame, as_of)
+        failures = [
+            {
+                "expectation": _expectation_label(outcome.expectation_config),
+                "unexpected_count": int((outcome.result or {}).get("unexpected_count") or 0),
+            }
+            for outcome in validation.results
+            if not outcome.success
+        ]
+        invariants[mart] = InvariantGate(mart=mart, rows=len(frame), success=not failures, failures=failures)
+
+    docs_index, pages = None, {}
+    if build_docs:
+        sites = context.build_data_docs()
+        docs_index = _local_path(sites.get("local_site"))
+        if docs_index:
+            pages = _validation_pages(Path(docs_index).parent, as_of)
+    results = GateResults(
+        as_of=str(as_of),
+        indicators=gates,
+        invariants=invariants,
+        data_docs_index=docs_index,
+        validation_pages=pages,
+    )
+    path = results_path(gx_root, as_of)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(results.to_json(), encoding="utf-8")
+    return results
+
+
+def _validation_pages(site: Path, as_of: dt.date) -> dict[str, str]:
+    """The latest validation page of the night for each suite, relative to the site folder."""
+    pages = {}
+    for suite_dir in sorted((site / "validations").glob("*")):
+        runs = sorted((suite_dir / run_name(as_of)).glob("*/*.html"))
+        if runs:
+            pages[suite_dir.name] = str(runs[-1].relative_to(site))
+    return pages
+
+
+def _local_path(url: str | None) -> str | None:
+    if not url:
+        return None
+    return url.removeprefix("file://")
+
+
+def load_results(gx_root: Path, as_of: dt.date | str) -> GateResults | None:
+    """The gates of a night as last run, or None."""
+    path = results_path(gx_root, as_of)
+    return GateResults.from_json(path.read_text(encoding="utf-8")) if path.exists() else None

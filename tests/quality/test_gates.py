@@ -1,0 +1,131 @@
+"""The GX quality gates: the rates GX observes equal marts.fct_indicators; broken invariants are ERRORs."""
+
+import datetime as dt
+import shutil
+
+import dagster as dg
+import duckdb
+import pytest
+
+from assets.quality import CHECK_SPECS, INDICATOR_CODES, check_results
+from expectations.gx.gates import gx_root_for, load_results, run_gates
+
+
+def _province_rows(warehouse, as_of):
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        rows = con.execute(
+            "select indicator_code, numerator, denominator, rate, meets_target from marts.fct_indicators"
+            " where as_of = ? and scope_level = 'province'",
+            [as_of],
+        ).fetchall()
+    finally:
+        con.close()
+    return {code: (numerator, denominator, rate, meets) for code, numerator, denominator, rate, meets in rows}
+
+
+def _run(warehouse, as_of, gx_root):
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        return run_gates(con, as_of, gx_root, build_docs=False)
+    finally:
+        con.close()
+
+
+def assert_gates_equal_indicators(results, mart):
+    assert set(results.indicators) == set(mart), "GX gates every indicator of fct_indicators, and only those"
+    for code, gate in results.indicators.items():
+        numerator, denominator, rate, meets = mart[code]
+        assert (gate.numerator, gate.denominator) == (numerator, denominator), code
+        if rate is None:
+            assert gate.rate is None, code
+        else:
+            assert gate.rate == pytest.approx(rate, abs=1e-9), code
+            assert gate.success == bool(meets), code
+
+
+def test_gx_rates_equal_fct_indicators_on_scratch(scratch_warehouse, tmp_path):
+    warehouse, as_of = scratch_warehouse
+    results = _run(warehouse, as_of, tmp_path / "gx")
+    assert_gates_equal_indicators(results, _province_rows(warehouse, as_of))
+    assert all(inv.success for inv in results.invariants.values())
+    assert load_results(tmp_path / "gx", as_of).indicators.keys() == results.indicators.keys()
+
+
+def test_gx_rates_equal_fct_indicators_on_tiny_night(tiny_night):
+    """The real thing: the night the nightly job ran (the gates asset already ran GX there)."""
+    from tests.support import AS_OF
+
+    recorded = load_results(gx_root_for(tiny_night), AS_OF)
+    assert recorded is not None, "the nightly job's quality/gx_gates asset recorded its results"
+    mart = _province_rows(tiny_night, AS_OF)
+    assert_gates_equal_indicators(recorded, mart)
+    assert all(inv.success for inv in recorded.invariants.values()), [
+        (inv.mart, inv.failures) for inv in recorded.invariants.values() if not inv.success
+    ]
+    docs = gx_root_for(tiny_night) / "gx" / "uncommitted" / "data_docs" / "local_site" / "index.html"
+    assert docs.exists(), "GX Data Docs are built"
+
+
+def test_every_check_is_reported_and_below_target_is_warn(scratch_warehouse, tmp_path):
+    warehouse, as_of = scratch_warehouse
+    results = _run(warehouse, as_of, tmp_path / "gx")
+    mart = {code: row[:3] for code, row in _province_rows(warehouse, as_of).items()}
+    checks = {c.check_name: c for c in check_results(results, mart, {})}
+    assert set(checks) == {spec.name for spec in CHECK_SPECS}
+    for code in INDICATOR_CODES:
+        check = checks[code]
+        gate = results.indicators[code]
+        assert check.passed == gate.success
+        assert check.severity == dg.AssetCheckSeverity.WARN
+        assert check.metadata["observed_rate"].value == pytest.approx(gate.rate)
+        assert check.metadata["target"].value == gate.target
+        assert check.metadata["numerator"].value == gate.numerator
+        assert check.metadata["denominator"].value == gate.denominator
+
+
+def test_numerator_above_denominator_is_an_error(scratch_warehouse, tmp_path):
+    source, as_of = scratch_warehouse
+    warehouse = tmp_path / "broken.duckdb"
+    shutil.copyfile(source, warehouse)
+    con = duckdb.connect(str(warehouse))
+    con.execute(
+        "update marts.fct_indicators set numerator = denominator + 1"
+        " where indicator_code = 'civil_digitised' and as_of = ?",
+        [as_of],
+    )
+    con.close()
+    results = _run(warehouse, as_of, tmp_path / "gx")
+    invariant = results.invariants["fct_indicators"]
+    assert not invariant.success
+    assert any(
+        "expect_column_pair_values_a_to_be_greater_than_b" in f["expectation"] for f in invariant.failures
+    )
+    mart = {code: row[:3] for code, row in _province_rows(warehouse, as_of).items()}
+    checks = {c.check_name: c for c in check_results(results, mart, {})}
+    assert not checks["civil_digitised"].passed
+    assert checks["civil_digitised"].severity == dg.AssetCheckSeverity.ERROR
+    assert not checks["invariants_fct_indicators"].passed
+    assert checks["invariants_fct_indicators"].severity == dg.AssetCheckSeverity.ERROR
+    assert checks["vaccination_clean"].severity == dg.AssetCheckSeverity.WARN  # others unaffected
+
+
+def test_gates_asset_runs_in_dagster(scratch_warehouse, tmp_path):
+    from assets.quality import gx_gates
+    from orchestration.resources import NightResource, WarehouseResource
+
+    source, as_of = scratch_warehouse
+    warehouse = tmp_path / "warehouse.duckdb"
+    shutil.copyfile(source, warehouse)
+    result = dg.materialize(
+        [gx_gates],
+        resources={
+            "night": NightResource(as_of=as_of.isoformat()),
+            "warehouse": WarehouseResource(path=str(warehouse)),
+        },
+    )
+    assert result.success
+    evaluations = result.get_asset_check_evaluations()
+    assert len(evaluations) == len(CHECK_SPECS)
+    assert (tmp_path / "gx" / "gx" / "uncommitted" / "data_docs" / "local_site" / "index.html").exists()
+    assert isinstance(as_of, dt.date)
