@@ -72,7 +72,9 @@ def _dbt_build(context: AssetExecutionContext, dbt: DbtCliResource, night: Night
     dagster_dbt_translator=TRANSLATOR,
     name="dbt_staging",
 )
-def dbt_staging(context: AssetExecutionContext, dbt: DbtCliResource, night: NightResource, warehouse: WarehouseResource):
+def dbt_staging(
+    context: AssetExecutionContext, dbt: DbtCliResource, night: NightResource, warehouse: WarehouseResource
+):
     """Reference seeds and the staging views (rename, cast, normalise)."""
     yield from _dbt_build(context, dbt, night, warehouse)
 

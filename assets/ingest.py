@@ -6,7 +6,6 @@ PostgreSQL) or, for any other dialect, through SQLAlchemy in pandas chunks. Ever
 (docs/internal-contracts.md, "Raw layer"); rows breaking the contract go to `raw._quarantine` with a reason.
 """
 
-
 import datetime as dt
 import time
 from collections.abc import Iterator
@@ -14,12 +13,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import dagster as dg
-from dagster import AssetExecutionContext
 import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 import pyarrow as pa_arrow
 import sqlalchemy as sa
+from dagster import AssetExecutionContext
 from sqlalchemy.engine import make_url
 
 from expectations.contracts import CONTRACTS, TableContract
@@ -118,7 +117,7 @@ def resolve_columns(engine: sa.Engine, contract: TableContract, url: str) -> tup
 def select_as_text(engine: sa.Engine, table: str, columns: list[str], contract: TableContract) -> str:
     """SQL selecting every contract column as text, named in lower case, in the source's dialect."""
     stmt = sa.select(
-        *[sa.cast(sa.column(col), sa.String).label(raw) for col, raw in zip(columns, contract.raw_columns)]
+        *[sa.cast(sa.column(col), sa.String).label(raw) for col, raw in zip(columns, contract.raw_columns, strict=True)]
     ).select_from(sa.table(table))
     return str(stmt.compile(dialect=engine.dialect, compile_kwargs={"literal_binds": True}))
 
@@ -192,8 +191,10 @@ def validate_batch(contract: TableContract, frame: pd.DataFrame) -> pd.DataFrame
                 reason=cases["column"].astype(str) + ": " + cases["check"].astype(str).map(_reason_text),
             )
             .groupby("index", sort=True)
-            .agg(column_name=("column", lambda c: ",".join(sorted(set(map(str, c))))),
-                 reason=("reason", lambda r: "; ".join(sorted(set(r)))))
+            .agg(
+                column_name=("column", lambda c: ",".join(sorted(set(map(str, c))))),
+                reason=("reason", lambda r: "; ".join(sorted(set(r)))),
+            )
         )
         return reasons
     return pd.DataFrame({"column_name": pd.Series(dtype=str), "reason": pd.Series(dtype=str)})

@@ -69,9 +69,7 @@ def linkage_probabilistic(
     reports = warehouse.resolved_path().parent / "reports" / as_of.isoformat() / "linkage"
     con = warehouse.connect()
     try:
-        result = link_night(
-            con, as_of, model_path=path, holdout_size=config.holdout_size, reports_dir=reports
-        )
+        result = link_night(con, as_of, model_path=path, holdout_size=config.holdout_size, reports_dir=reports)
     finally:
         con.close()
     context.log.info(

@@ -89,17 +89,13 @@ def indicator_check(
             asset_key=GATES_KEY,
             passed=False,
             severity=dg.AssetCheckSeverity.ERROR,
-            metadata={
-                "problem": "no GX observation" if gate is None else "no province row in fct_indicators"
-            },
+            metadata={"problem": "no GX observation" if gate is None else "no province row in fct_indicators"},
         )
     numerator, denominator, mart_rate = mart
     broken = numerator > denominator or not _rates_agree(gate, mart)
     below = gate.rate is not None and not gate.success
     metadata = {
-        "observed_rate": dg.MetadataValue.float(gate.rate)
-        if gate.rate is not None
-        else dg.MetadataValue.null(),
+        "observed_rate": dg.MetadataValue.float(gate.rate) if gate.rate is not None else dg.MetadataValue.null(),
         "target": dg.MetadataValue.float(gate.target),
         "numerator": dg.MetadataValue.int(gate.numerator),
         "denominator": dg.MetadataValue.int(gate.denominator),
@@ -133,9 +129,7 @@ def check_results(results: GateResults, mart_rows: dict, communes_below: dict[st
     ]
     for mart in MARTS:
         invariant = results.invariants.get(mart)
-        failures = (
-            invariant.failures if invariant else [{"expectation": "suite did not run", "unexpected_count": 0}]
-        )
+        failures = invariant.failures if invariant else [{"expectation": "suite did not run", "unexpected_count": 0}]
         metadata = {
             "rows": dg.MetadataValue.int(invariant.rows if invariant else 0),
             "failed_expectations": dg.MetadataValue.int(len(failures)),
@@ -196,9 +190,7 @@ def gx_gates(context: dg.AssetExecutionContext, night: NightResource, warehouse:
         "as_of": dg.MetadataValue.text(as_of.isoformat()),
         "indicators_gated": dg.MetadataValue.int(len(results.indicators)),
         "indicators_below_target": dg.MetadataValue.int(below),
-        "marts_with_broken_invariants": dg.MetadataValue.int(
-            sum(not i.success for i in results.invariants.values())
-        ),
+        "marts_with_broken_invariants": dg.MetadataValue.int(sum(not i.success for i in results.invariants.values())),
     }
     if results.data_docs_index:
         metadata["data_docs"] = dg.MetadataValue.path(results.data_docs_index)

@@ -47,9 +47,7 @@ def stewards_report(
     path = warehouse.resolved_path()
     out_dir = config.out_dir or str(path.parent / "reports")
     root = gx_root_for(path)
-    summary = build(
-        path, night.date(), out_dir, masked=config.masked, gx_root=root if root.exists() else None
-    )
+    summary = build(path, night.date(), out_dir, masked=config.masked, gx_root=root if root.exists() else None)
     context.log.info(f"report of {night.date()}: {summary.communes} communes, {summary.files} files")
     return dg.MaterializeResult(
         metadata={

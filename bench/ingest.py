@@ -32,8 +32,10 @@ def main() -> None:
         url = f"sqlite:///{args.sources / f'{contract.source}.sqlite'}"
         stats = ingest_table(con, contract.source, url, contract, as_of)
         total_rows += stats.rows_read
-        print(f"{contract.raw_name:<34}{stats.rows_read:>12,}{stats.rows_quarantined:>13,}{stats.seconds:>10.2f}"
-              f"{stats.rows_per_second:>12,.0f}  {stats.reader}")
+        print(
+            f"{contract.raw_name:<34}{stats.rows_read:>12,}{stats.rows_quarantined:>13,}{stats.seconds:>10.2f}"
+            f"{stats.rows_per_second:>12,.0f}  {stats.reader}"
+        )
     seconds = time.perf_counter() - started
     peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"{'total':<34}{total_rows:>12,}{'':>13}{seconds:>10.2f}{total_rows / seconds:>12,.0f}")

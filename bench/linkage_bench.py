@@ -54,14 +54,10 @@ class PeakRss:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--dir", type=Path, required=True, help="a folder prepared by linkage_prepare.py")
-    parser.add_argument(
-        "--train", action="store_true", help="also time train_model (to a scratch model file)"
-    )
+    parser.add_argument("--train", action="store_true", help="also time train_model (to a scratch model file)")
     parser.add_argument("--threads", type=int, default=None)
     parser.add_argument("--memory-limit", default=None, help="DuckDB memory_limit, e.g. 4GB")
-    parser.add_argument(
-        "--out", type=Path, default=None, help="append a results section to this markdown file"
-    )
+    parser.add_argument("--out", type=Path, default=None, help="append a results section to this markdown file")
     args = parser.parse_args()
 
     import duckdb
@@ -72,9 +68,7 @@ def main() -> None:
 
     warehouse = args.dir / "warehouse.duckdb"
     truth = (
-        json.loads((args.dir / "ground_truth.json").read_text())
-        if (args.dir / "ground_truth.json").exists()
-        else {}
+        json.loads((args.dir / "ground_truth.json").read_text()) if (args.dir / "ground_truth.json").exists() else {}
     )
     lines = [
         f"## {truth.get('scenario', args.dir.name)} — {dt.datetime.now().isoformat(timespec='minutes')}",
@@ -108,8 +102,7 @@ def main() -> None:
     quality = evaluate(warehouse, args.dir / "ground_truth.parquet")
     phases = ", ".join(f"{k} {v:.1f} s" for k, v in result.seconds.items())
     lines += [
-        f"* master {result.master_rows:,} people; "
-        f"residue (sector records without a usable ID) {result.residue_rows:,}",
+        f"* master {result.master_rows:,} people; residue (sector records without a usable ID) {result.residue_rows:,}",
         f"* link_night: **{seconds:.1f} s** wall ({phases}); peak RSS **{peak.peak / 2**20:,.0f} MB** "
         f"(ru_maxrss {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:,.0f} MB)",
         f"* candidate pairs scored {result.candidate_pairs:,}; links made {result.links_made:,}; "

@@ -5,9 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 
-def evaluate(
-    warehouse: Path | str, truth: Path | str, links_table: str = "intermediate.linkage_probabilistic"
-) -> dict:
+def evaluate(warehouse: Path | str, truth: Path | str, links_table: str = "intermediate.linkage_probabilistic") -> dict:
     """Precision / recall of the probabilistic links; counts only (no names or IDs)."""
     import duckdb
 

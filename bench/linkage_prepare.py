@@ -35,9 +35,7 @@ def prepare(scenario: str, directory: Path, seed: int = 7, simulate: bool = True
         from simulator import simulate as run_simulation
 
         started = time.perf_counter()
-        run_simulation(
-            scenario, seed=seed, as_of=AS_OF, urls=urls, truth_path=directory / "ground_truth.parquet"
-        )
+        run_simulation(scenario, seed=seed, as_of=AS_OF, urls=urls, truth_path=directory / "ground_truth.parquet")
         print(f"simulated {scenario} in {time.perf_counter() - started:.1f}s", flush=True)
     warehouse = directory / "warehouse.duckdb"
     started = time.perf_counter()
@@ -66,9 +64,7 @@ def prepare(scenario: str, directory: Path, seed: int = 7, simulate: bool = True
         ["seed"],
         ["run", "--select", "path:models/staging", "--vars", json.dumps({"as_of": AS_OF.isoformat()})],
     ):
-        done = subprocess.run(
-            [str(dbt), *args, *common], env=env, cwd=ROOT, stdout=subprocess.PIPE, text=True
-        )
+        done = subprocess.run([str(dbt), *args, *common], env=env, cwd=ROOT, stdout=subprocess.PIPE, text=True)
         if done.returncode:
             raise RuntimeError(f"dbt {args[0]} failed:\n{done.stdout[-3000:]}")
     print(f"dbt seeds + staging in {time.perf_counter() - started:.1f}s", flush=True)

@@ -20,8 +20,9 @@ def main() -> None:
     out.mkdir(parents=True, exist_ok=True)
     urls = {s: f"sqlite:///{out}/{s}.sqlite" for s in ("population", "vaccination", "social", "civil", "children")}
     t0 = time.perf_counter()
-    counts = simulate(scenario, seed=0, as_of=dt.date(2025, 11, 20), urls=urls,
-                      truth_path=out / "ground_truth.parquet", progress=True)
+    counts = simulate(
+        scenario, seed=0, as_of=dt.date(2025, 11, 20), urls=urls, truth_path=out / "ground_truth.parquet", progress=True
+    )
     wall = time.perf_counter() - t0
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"scenario={scenario} wall_s={wall:.1f} peak_rss_mb={peak:.0f} rows={sum(counts.values()):,}")

@@ -92,12 +92,70 @@ def demo(ctx: click.Context, seed: int, as_of: str | None) -> None:
         os.environ.pop(variable, None)  # the embedded default, whatever the shell says
     ctx.invoke(simulate, scenario="demo", seed=seed, as_of=as_of, truth=None)
     ok = run_night(as_of)
-    warehouse = Path(os.environ.get("DOISOAT_WAREHOUSE") or "data/warehouse.duckdb").resolve()
+    warehouse = _warehouse_path()
     click.echo(f"warehouse: {warehouse}")
-    report = Path("data/reports").resolve() / os.environ["DOISOAT_AS_OF"] / "index.html"
-    if report.exists():
-        click.echo(f"report:    {report}")
+    report = warehouse.parent / "reports" / os.environ["DOISOAT_AS_OF"] / "index.html"
+    click.echo(f"report:    {report}" if report.exists() else "report:    not built (the night failed)")
     sys.exit(0 if ok else 1)
+
+
+def _warehouse_path() -> Path:
+    from orchestration.resources import WarehouseResource
+
+    return WarehouseResource().resolved_path()
+
+
+@main.command()
+@click.option("--as-of", "as_of", default=None, help="YYYY-MM-DD; default DOISOAT_AS_OF or today.")
+@click.option("--out", default=None, help="Reports folder (default: beside the warehouse, data/reports).")
+@click.option("--unmasked", is_flag=True, help="Full names and IDs — only for a reader entitled to them.")
+def report(as_of: str | None, out: str | None, unmasked: bool) -> None:
+    """(Re)build the stewards' report of a night already reconciled in the warehouse."""
+    from assets.report import build_report
+
+    night = parse_as_of(as_of or os.environ.get("DOISOAT_AS_OF"))
+    warehouse = _warehouse_path()
+    index = build_report(warehouse, night, out or warehouse.parent / "reports", masked=not unmasked)
+    click.echo(f"report: {index}")
+
+
+@main.command("train-linkage")
+@click.option(
+    "--out", default=None, help="Model file to write (default: the committed assets/linkage_model/model.json)."
+)
+@click.option("--seed", default=42, show_default=True, type=int)
+def train_linkage(out: str | None, seed: int) -> None:
+    """Retrain the Splink model by EM on the warehouse's staging layer (run a night first) and save it."""
+    from assets.linkage_model.model import train_model
+
+    path = train_model(_warehouse_path(), out_path=out, seed=seed)
+    click.echo(f"model saved: {path}")
+
+
+@main.command()
+@click.option("--source", required=True, type=click.Choice(["vaccination", "social", "civil", "children"]))
+@click.option("--record", "record_id", required=True, help="The sector record's key (source_record_id).")
+@click.option("--person", "personal_id", required=True, help="The master personal ID of the proposed pair.")
+@click.option("--decision", required=True, type=click.Choice(["accept", "reject"]))
+@click.option("--by", "decided_by", required=True, help="Who decides (steward's account).")
+@click.option("--note", default=None)
+def review(source: str, record_id: str, personal_id: str, decision: str, decided_by: str, note: str | None) -> None:
+    """Record a decision on a pair of marts.fct_review_queue; the next night applies it."""
+    import duckdb
+
+    from assets.linkage_model.predict import record_decision
+
+    with duckdb.connect(str(_warehouse_path())) as con:
+        record_decision(
+            con,
+            source=source,
+            source_record_id=record_id,
+            personal_id=personal_id,
+            decision=decision,
+            decided_by=decided_by,
+            note=note,
+        )
+    click.echo(f"decision recorded ({decision}); it is applied on the next night")
 
 
 @main.command()

@@ -108,8 +108,7 @@ RULES: tuple[tuple[str, str, str, str, str, str, str], ...] = (
         "CSDLQG về dân cư mang số đó (kể cả số CMND cũ của công dân).",
         "A well-formed 12-digit or 9-digit ID that no person in the master has, neither as personal ID nor "
         "as old 9-digit CMND (legacy_id9).",
-        "Đối chiếu giấy tờ gốc của đối tượng, sửa số ghi sai; nếu giấy tờ đúng, đề nghị Công an xã/phường "
-        "xác minh.",
+        "Đối chiếu giấy tờ gốc của đối tượng, sửa số ghi sai; nếu giấy tờ đúng, đề nghị Công an xã/phường xác minh.",
         "Check the person's original document and correct a mistyped number; if the document is right, ask "
         "the commune police to verify it.",
     ),
@@ -138,8 +137,7 @@ RULES: tuple[tuple[str, str, str, str, str, str, str], ...] = (
         "dân cư; cần ghi bổ sung số định danh cá nhân 12 số vào CSDL chuyên ngành.",
         "Only a 9-digit CMND was given, and it links to a person through the master's old CMND number "
         "(legacy_id9); the 12-digit personal ID should be written back to the sector database.",
-        "Cập nhật số định danh cá nhân 12 số (theo danh sách đề xuất làm giàu dữ liệu) thay cho số CMND 9 "
-        "số.",
+        "Cập nhật số định danh cá nhân 12 số (theo danh sách đề xuất làm giàu dữ liệu) thay cho số CMND 9 số.",
         "Record the 12-digit personal ID (from the enrichment list) in place of the 9-digit CMND.",
     ),
     (
@@ -151,8 +149,7 @@ RULES: tuple[tuple[str, str, str, str, str, str, str], ...] = (
         "Chỉ so sánh khi cả hai bên đều có họ tên.",
         "On a linked record, the normalised name differs from the master's (normalised: Unicode NFC, one "
         "tone-mark convention, case-folded, single spaces). Compared only when both sides have a name.",
-        "Đối chiếu giấy tờ, sửa họ tên theo CSDLQG về dân cư; nếu CSDLQG ghi sai, đề nghị Công an điều "
-        "chỉnh.",
+        "Đối chiếu giấy tờ, sửa họ tên theo CSDLQG về dân cư; nếu CSDLQG ghi sai, đề nghị Công an điều chỉnh.",
         "Check the documents and correct the name to the master's; if the master is wrong, ask the police "
         "to correct it.",
     ),
@@ -273,8 +270,7 @@ RULES: tuple[tuple[str, str, str, str, str, str, str], ...] = (
         "chết (DECEASED) hoặc đã thôi quốc tịch Việt Nam (RENOUNCED) trong CSDLQG về dân cư.",
         "An active social-protection beneficiary (STATUS = ACTIVE) or a child record is linked to a person "
         "who is DECEASED or has RENOUNCED Vietnamese nationality in the master.",
-        "Xác minh tình trạng của đối tượng; nếu đúng đã chết hoặc thôi quốc tịch thì dừng hưởng chế độ, "
-        "đóng hồ sơ.",
+        "Xác minh tình trạng của đối tượng; nếu đúng đã chết hoặc thôi quốc tịch thì dừng hưởng chế độ, đóng hồ sơ.",
         "Verify the person's status; if they have died or renounced nationality, stop the benefit and close "
         "the record.",
     ),
@@ -325,8 +321,7 @@ RULES: tuple[tuple[str, str, str, str, str, str, str], ...] = (
         "(DA_NHAP: đã nhập nhưng chưa kiểm tra; CHUA_SO_HOA: mới có sổ giấy).",
         "The civil-status entry is not fully digitised: trang_thai_so_hoa is not DA_SO_HOA (DA_NHAP: typed "
         "in but not checked; CHUA_SO_HOA: paper only).",
-        "Số hóa sổ hộ tịch gốc: nhập, kiểm tra đầy đủ thông tin và chuyển trạng thái sang đã số hóa "
-        "(DA_SO_HOA).",
+        "Số hóa sổ hộ tịch gốc: nhập, kiểm tra đầy đủ thông tin và chuyển trạng thái sang đã số hóa (DA_SO_HOA).",
         "Digitise the paper register entry: type in and check all its data, then set it to DA_SO_HOA.",
     ),
     (
@@ -565,9 +560,7 @@ def build_admin_units(out_dir: Path, cross_check: bool) -> dict[str, int]:
     from vietnamadminunits.converter import converter_2025
     from vietnamadminunits.database import query
 
-    current = query(
-        "SELECT provinceCode, province, provinceKey, wardCode, ward, wardType, wardKey FROM admin_units"
-    )
+    current = query("SELECT provinceCode, province, provinceKey, wardCode, ward, wardType, wardKey FROM admin_units")
     legacy = query(
         "SELECT provinceCode, province, provinceKey, districtCode, district, districtKey, wardCode, ward, "
         "wardType, wardKey FROM admin_units_legacy"
@@ -650,9 +643,7 @@ def build_admin_units(out_dir: Path, cross_check: bool) -> dict[str, int]:
             crosswalk[(r["wardCode"], new_code)] = is_default
     check(not problems, "converter inconsistencies:\n  " + "\n  ".join(problems))
 
-    unmapped = sorted(
-        (r["wardCode"], legacy_key(r)) for r in legacy_communes if legacy_key(r) not in successors
-    )
+    unmapped = sorted((r["wardCode"], legacy_key(r)) for r in legacy_communes if legacy_key(r) not in successors)
     mapped_old = {o for o, _ in crosswalk}
     defaults = Counter(o for (o, _), d in crosswalk.items() if d)
     check(all(defaults[o] == 1 for o in mapped_old), "an old code without exactly one default successor")
@@ -725,9 +716,7 @@ def build_admin_units(out_dir: Path, cross_check: bool) -> dict[str, int]:
     for k in no_code:
         r = legacy_by_key[k]
         succ = ", ".join(f"{current_by_key[(pk, wk)]}" for pk, wk, _ in successors.get(k, []))
-        print(
-            f"  - no commune code: {nfc(r['district'])} ({r['districtCode']}), {nfc(r['province'])} -> {succ}"
-        )
+        print(f"  - no commune code: {nfc(r['district'])} ({r['districtCode']}), {nfc(r['province'])} -> {succ}")
     for code, k in unmapped:
         print(f"  - not in the converter: {code} {k}")
 
@@ -817,9 +806,7 @@ def build_catalogues(out_dir: Path) -> dict[str, int]:
         ["indicator_code", "name_vi", "name_en", "source", "criterion", "target"],
         indicators,
     )
-    counts["vaccines.csv"] = write_csv(
-        out_dir / "vaccines.csv", ["vaccine_code", "name_vi", "name_en"], VACCINES
-    )
+    counts["vaccines.csv"] = write_csv(out_dir / "vaccines.csv", ["vaccine_code", "name_vi", "name_en"], VACCINES)
     counts["social_categories.csv"] = write_csv(
         out_dir / "social_categories.csv", ["category_code", "name_vi", "name_en"], SOCIAL_CATEGORIES
     )

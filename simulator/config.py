@@ -34,47 +34,47 @@ SCENARIOS: dict[str, Scenario] = {
 # make a finding and stay on in every scenario.
 DEFAULT_RATES: dict[str, float] = {
     # population (citizens / households)
-    "household_no_head": 0.02,          # HOUSEHOLD_NO_HEAD (share of households)
-    "household_multi_head": 0.02,       # HOUSEHOLD_MULTI_HEAD (share of households with a spouse)
-    "legacy_id_malformed": 0.02,        # LEGACY_ID_MALFORMED (share of CMND holders)
-    "child_no_residence": 0.02,         # CHILD_NO_RESIDENCE (share of under-16s)
-    "citizen_field_missing": 0.01,      # FIELD_MISSING on citizens (per field)
-    "citizen_id_conflict": 0.005,       # ID_CONFLICT on citizens
-    "death_not_recorded": 0.08,         # DEATH_NOT_RECORDED (share of deaths)
-    "child_not_in_registry": 0.03,      # CHILD_NOT_IN_REGISTRY (share of under-16s without a child record)
-    "namesake": 0.004,                  # pairs of different people with one name and birth date
-    "child_deceased_active": 0.004,     # under-16s who died but keep their child record (DECEASED_ACTIVE)
+    "household_no_head": 0.02,  # HOUSEHOLD_NO_HEAD (share of households)
+    "household_multi_head": 0.02,  # HOUSEHOLD_MULTI_HEAD (share of households with a spouse)
+    "legacy_id_malformed": 0.02,  # LEGACY_ID_MALFORMED (share of CMND holders)
+    "child_no_residence": 0.02,  # CHILD_NO_RESIDENCE (share of under-16s)
+    "citizen_field_missing": 0.01,  # FIELD_MISSING on citizens (per field)
+    "citizen_id_conflict": 0.005,  # ID_CONFLICT on citizens
+    "death_not_recorded": 0.08,  # DEATH_NOT_RECORDED (share of deaths)
+    "child_not_in_registry": 0.03,  # CHILD_NOT_IN_REGISTRY (share of under-16s without a child record)
+    "namesake": 0.004,  # pairs of different people with one name and birth date
+    "child_deceased_active": 0.004,  # under-16s who died but keep their child record (DECEASED_ACTIVE)
     # sector records: which ID the record carries
-    "id_missing": 0.04,                 # ID_MISSING (-> probabilistic link)
-    "id_garbage": 0.015,                # ID_MALFORMED beyond repair (-> probabilistic link)
-    "id_lost_zeros": 0.02,              # ID_MALFORMED repaired (social: much more, see social_lost_zeros)
+    "id_missing": 0.04,  # ID_MISSING (-> probabilistic link)
+    "id_garbage": 0.015,  # ID_MALFORMED beyond repair (-> probabilistic link)
+    "id_lost_zeros": 0.02,  # ID_MALFORMED repaired (social: much more, see social_lost_zeros)
     "social_lost_zeros": 0.12,
-    "id_legacy": 0.05,                  # LEGACY_ID_ONLY (adults with a CMND)
-    "id_unknown": 0.015,                # ID_UNKNOWN: a mistyped 12- or 9-digit ID of a master person
-    "not_in_master": 0.015,             # records of people the master does not have (NOT_LINKED, link none)
-    "civil_pre2016_no_id": 0.85,        # civil entries registered before 2016 without so_dinh_danh
-    "children_no_id": 0.10,             # child records whose ma_dinh_danh is still empty
+    "id_legacy": 0.05,  # LEGACY_ID_ONLY (adults with a CMND)
+    "id_unknown": 0.015,  # ID_UNKNOWN: a mistyped 12- or 9-digit ID of a master person
+    "not_in_master": 0.015,  # records of people the master does not have (NOT_LINKED, link none)
+    "civil_pre2016_no_id": 0.85,  # civil entries registered before 2016 without so_dinh_danh
+    "children_no_id": 0.10,  # child records whose ma_dinh_danh is still empty
     # sector records: attributes
-    "name_typo": 0.02,                  # NAME_MISMATCH
-    "name_unaccented": 0.02,            # NAME_UNACCENTED (social: social_unaccented)
+    "name_typo": 0.02,  # NAME_MISMATCH
+    "name_unaccented": 0.02,  # NAME_UNACCENTED (social: social_unaccented)
     "social_unaccented": 0.15,
-    "birth_date_wrong": 0.02,           # BIRTH_DATE_MISMATCH
-    "sex_wrong": 0.015,                 # SEX_MISMATCH (+ ID_CONFLICT when a 12-digit ID is there)
-    "field_missing": 0.02,              # FIELD_MISSING (name, birth date or sex empty; bank account)
-    "date_invalid": 0.015,              # DATE_INVALID (garbage or future text date)
-    "dose_before_birth": 0.01,          # DATE_INVALID (vaccination dose before birth)
-    "duplicate": 0.015,                 # DUPLICATE (a second record of the same person)
-    "moved": 0.03,                      # RESIDENCE_MISMATCH
-    "commune_outdated": 0.08,           # COMMUNE_OUTDATED (current column never filled)
-    "commune_unknown": 0.01,            # COMMUNE_UNKNOWN
-    "commune_missing": 0.005,           # FIELD_MISSING (no commune in either column)
-    "deceased_active": 0.15,            # DECEASED_ACTIVE (share of beneficiaries who died)
-    "paid_after_death": 0.15,           # PAID_AFTER_DEATH (share of beneficiaries who died)
-    "renounced_active": 0.5,            # DECEASED_ACTIVE (share of renounced beneficiaries)
-    "not_digitised": 0.03,              # NOT_DIGITISED (DA_NHAP)
-    "paper_only": 0.02,                 # NOT_DIGITISED paper-only entries (CHUA_SO_HOA, people not in master)
-    "civil_commune_unknown": 0.01,      # COMMUNE_UNKNOWN on noi_dang_ky
-    "stale": 0.06,                      # STALE child reviews
+    "birth_date_wrong": 0.02,  # BIRTH_DATE_MISMATCH
+    "sex_wrong": 0.015,  # SEX_MISMATCH (+ ID_CONFLICT when a 12-digit ID is there)
+    "field_missing": 0.02,  # FIELD_MISSING (name, birth date or sex empty; bank account)
+    "date_invalid": 0.015,  # DATE_INVALID (garbage or future text date)
+    "dose_before_birth": 0.01,  # DATE_INVALID (vaccination dose before birth)
+    "duplicate": 0.015,  # DUPLICATE (a second record of the same person)
+    "moved": 0.03,  # RESIDENCE_MISMATCH
+    "commune_outdated": 0.08,  # COMMUNE_OUTDATED (current column never filled)
+    "commune_unknown": 0.01,  # COMMUNE_UNKNOWN
+    "commune_missing": 0.005,  # FIELD_MISSING (no commune in either column)
+    "deceased_active": 0.15,  # DECEASED_ACTIVE (share of beneficiaries who died)
+    "paid_after_death": 0.15,  # PAID_AFTER_DEATH (share of beneficiaries who died)
+    "renounced_active": 0.5,  # DECEASED_ACTIVE (share of renounced beneficiaries)
+    "not_digitised": 0.03,  # NOT_DIGITISED (DA_NHAP)
+    "paper_only": 0.02,  # NOT_DIGITISED paper-only entries (CHUA_SO_HOA, people not in master)
+    "civil_commune_unknown": 0.01,  # COMMUNE_UNKNOWN on noi_dang_ky
+    "stale": 0.06,  # STALE child reviews
 }
 
 
@@ -99,13 +99,13 @@ class Geo:
     """Administrative reference data for one current province."""
 
     province_code: str
-    current: pd.DataFrame            # current communes of the province (code, name)
-    old: pd.DataFrame                # pre-2025 communes whose default successor is in the province
-    current_codes_all: np.ndarray    # every current commune code (all provinces)
-    legacy_codes_all: np.ndarray     # every pre-2025 commune code
-    default_successor: pd.Series     # old code -> default current code (all provinces)
-    id_prefixes: np.ndarray          # the 63 valid 3-digit ID prefixes
-    home_prefixes: np.ndarray        # ID prefixes of the old provinces that formed this one
+    current: pd.DataFrame  # current communes of the province (code, name)
+    old: pd.DataFrame  # pre-2025 communes whose default successor is in the province
+    current_codes_all: np.ndarray  # every current commune code (all provinces)
+    legacy_codes_all: np.ndarray  # every pre-2025 commune code
+    default_successor: pd.Series  # old code -> default current code (all provinces)
+    id_prefixes: np.ndarray  # the 63 valid 3-digit ID prefixes
+    home_prefixes: np.ndarray  # ID prefixes of the old provinces that formed this one
     home_weights: np.ndarray
     names: dict[str, str] = field(default_factory=dict)  # current code -> commune name
 

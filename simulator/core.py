@@ -40,9 +40,15 @@ def _progress(enabled: bool):
     return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
 
 
-def build(scenario: str, seed: int = 0, as_of: dt.date | None = None, province_code: str = "24",
-          defects: float | dict | None = None, seeds_dir: str | Path | None = None,
-          step: Callable[[str], None] | None = None) -> dict:
+def build(
+    scenario: str,
+    seed: int = 0,
+    as_of: dt.date | None = None,
+    province_code: str = "24",
+    defects: float | dict | None = None,
+    seeds_dir: str | Path | None = None,
+    step: Callable[[str], None] | None = None,
+) -> dict:
     """Generate everything in memory: {'tables': {source: {table: frame}}, 'truth': frame, 'meta': {...}}."""
     step = step or (lambda _msg: None)
     if scenario not in SCENARIOS:
@@ -57,8 +63,16 @@ def build(scenario: str, seed: int = 0, as_of: dt.date | None = None, province_c
     step("population")
     people, households = make_population(rng, sc.residents, geo, as_of, rates)
     nm = len(people)
-    ctx = Ctx(rng=rng, geo=geo, as_of=as_of, rates=rates, people=people, n_master=nm,
-              pid_set=set(people["pid"].to_numpy()), legacy_set=set(people["legacy"].dropna().to_numpy()))
+    ctx = Ctx(
+        rng=rng,
+        geo=geo,
+        as_of=as_of,
+        rates=rates,
+        people=people,
+        n_master=nm,
+        pid_set=set(people["pid"].to_numpy()),
+        legacy_set=set(people["legacy"].dropna().to_numpy()),
+    )
     clean = sc.clean
     built = {}
     for name, fn in (("vaccination", vaccination), ("social", social), ("civil", civil), ("children", children)):
@@ -70,20 +84,32 @@ def build(scenario: str, seed: int = 0, as_of: dt.date | None = None, province_c
     pid = m["pid"].to_numpy()
     fa = m["father"].to_numpy().astype("int64")
     mo = m["mother"].to_numpy().astype("int64")
-    citizen = pd.DataFrame({
-        "personal_id": pid, "full_name": m["name"].to_numpy(), "birth_date": m["m_bstr"].to_numpy(),
-        "sex": m["m_sex"].to_numpy(), "ethnicity": m["m_eth"].to_numpy(), "commune_code": m["m_commune"].to_numpy(),
-        "household_id": m["household_id"].to_numpy(), "relation_to_head": m["relation"].to_numpy(),
-        "legacy_id9": m["legacy"].to_numpy(), "father_id": np.where(fa >= 0, pid[np.maximum(fa, 0)], None),
-        "mother_id": np.where(mo >= 0, pid[np.maximum(mo, 0)], None), "status": m["status"].to_numpy(),
-        "death_date": m["m_death"].to_numpy(),
-        "updated_at": pd.Series(m["updated"].to_numpy().astype("datetime64[s]")),
-    })
-    household = pd.DataFrame({
-        "household_id": households["household_id"], "commune_code": households["commune"],
-        "address_line": households["address_line"],
-        "updated_at": pd.Series(households["updated"].to_numpy().astype("datetime64[s]")),
-    })
+    citizen = pd.DataFrame(
+        {
+            "personal_id": pid,
+            "full_name": m["name"].to_numpy(),
+            "birth_date": m["m_bstr"].to_numpy(),
+            "sex": m["m_sex"].to_numpy(),
+            "ethnicity": m["m_eth"].to_numpy(),
+            "commune_code": m["m_commune"].to_numpy(),
+            "household_id": m["household_id"].to_numpy(),
+            "relation_to_head": m["relation"].to_numpy(),
+            "legacy_id9": m["legacy"].to_numpy(),
+            "father_id": np.where(fa >= 0, pid[np.maximum(fa, 0)], None),
+            "mother_id": np.where(mo >= 0, pid[np.maximum(mo, 0)], None),
+            "status": m["status"].to_numpy(),
+            "death_date": m["m_death"].to_numpy(),
+            "updated_at": pd.Series(m["updated"].to_numpy().astype("datetime64[s]")),
+        }
+    )
+    household = pd.DataFrame(
+        {
+            "household_id": households["household_id"],
+            "commune_code": households["commune"],
+            "address_line": households["address_line"],
+            "updated_at": pd.Series(households["updated"].to_numpy().astype("datetime64[s]")),
+        }
+    )
     tables = {"population": {"citizen": citizen, "household": household}}
     for s, b in built.items():
         tables[s] = b["tables"]
@@ -95,15 +121,27 @@ def build(scenario: str, seed: int = 0, as_of: dt.date | None = None, province_c
         parts.append(t)
         linked.update(lk)
     truth = pd.concat([population_truth(people, households, nm, geo, as_of, linked)] + parts, ignore_index=True)
-    meta = {"scenario": scenario, "seed": seed, "as_of": as_of.isoformat(), "province": province_code,
-            "rates": rates,
-            "row_counts": {f"{s}.{t}": len(df) for s, ts in tables.items() for t, df in ts.items()}}
+    meta = {
+        "scenario": scenario,
+        "seed": seed,
+        "as_of": as_of.isoformat(),
+        "province": province_code,
+        "rates": rates,
+        "row_counts": {f"{s}.{t}": len(df) for s, ts in tables.items() for t, df in ts.items()},
+    }
     return {"tables": tables, "truth": truth, "meta": meta}
 
 
-def simulate(scenario: str, seed: int = 0, as_of: dt.date | None = None, urls: dict[str, str] | None = None,
-             truth_path: str | Path | None = None, province_code: str = "24", defects: float | dict | None = None,
-             progress: bool = False) -> dict:
+def simulate(
+    scenario: str,
+    seed: int = 0,
+    as_of: dt.date | None = None,
+    urls: dict[str, str] | None = None,
+    truth_path: str | Path | None = None,
+    province_code: str = "24",
+    defects: float | dict | None = None,
+    progress: bool = False,
+) -> dict:
     """Simulate a province into the five source databases and write the ground truth; return row counts."""
     as_of = as_of or default_as_of()
     urls = {**default_urls(), **(urls or {})}
@@ -120,8 +158,9 @@ def simulate(scenario: str, seed: int = 0, as_of: dt.date | None = None, urls: d
             prog.update(task, description=f"{scenario}: writing rows", total=total, completed=0)
         counts: dict[str, int] = {}
         for s in SOURCES:
-            counts.update(write_source(urls[s], s, b["tables"][s],
-                                       on_rows=(lambda k: prog.advance(task, k)) if prog else None))
+            counts.update(
+                write_source(urls[s], s, b["tables"][s], on_rows=(lambda k: prog.advance(task, k)) if prog else None)
+            )
     tp = Path(truth_path or DEFAULT_TRUTH)
     tp.parent.mkdir(parents=True, exist_ok=True)
     b["truth"].to_parquet(tp, index=False)

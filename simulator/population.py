@@ -37,11 +37,16 @@ def _households(rng: np.random.Generator, n: int) -> pd.DataFrame:
     g_age = rng.integers(0, 16, g_hh.size) % np.maximum(head_age[g_hh] - 40, 1)
     parts = [
         pd.DataFrame({"hh": np.arange(h0), "role": "HEAD", "age": head_age, "male": head_m}),
-        pd.DataFrame({"hh": np.flatnonzero(has_sp), "role": "SPOUSE", "age": sp_age[has_sp],
-                      "male": ~head_m[has_sp]}),
+        pd.DataFrame({"hh": np.flatnonzero(has_sp), "role": "SPOUSE", "age": sp_age[has_sp], "male": ~head_m[has_sp]}),
         pd.DataFrame({"hh": k_hh, "role": "CHILD", "age": k_age, "male": rng.random(k_hh.size) < 0.528}),
-        pd.DataFrame({"hh": np.flatnonzero(has_par), "role": "PARENT", "age": par_age[has_par],
-                      "male": rng.random(int(has_par.sum())) < 0.4}),
+        pd.DataFrame(
+            {
+                "hh": np.flatnonzero(has_par),
+                "role": "PARENT",
+                "age": par_age[has_par],
+                "male": rng.random(int(has_par.sum())) < 0.4,
+            }
+        ),
         pd.DataFrame({"hh": g_hh, "role": "GRANDCHILD", "age": g_age, "male": rng.random(g_hh.size) < 0.528}),
     ]
     m = pd.concat(parts, ignore_index=True)
@@ -53,16 +58,28 @@ def _households(rng: np.random.Generator, n: int) -> pd.DataFrame:
     m = m[keep_hh[m["hh"].to_numpy()]].reset_index(drop=True)
     rest = n - len(m)
     if rest > 0:
-        extra = pd.DataFrame({"hh": h0 + np.arange(rest), "role": "HEAD",
-                              "age": rng.integers(20, 86, rest), "male": rng.random(rest) < 0.5, "ro": 0})
+        extra = pd.DataFrame(
+            {
+                "hh": h0 + np.arange(rest),
+                "role": "HEAD",
+                "age": rng.integers(20, 86, rest),
+                "male": rng.random(rest) < 0.5,
+                "ro": 0,
+            }
+        )
         m = pd.concat([m, extra], ignore_index=True)
     # renumber households in order of appearance
     m["hh"] = pd.factorize(m["hh"])[0]
     return m.drop(columns="ro")
 
 
-def make_population(rng: np.random.Generator, n: int, geo: Geo, as_of: dt.date, rates: dict[str, float],
-                    ) -> tuple[pd.DataFrame, pd.DataFrame]:
+def make_population(
+    rng: np.random.Generator,
+    n: int,
+    geo: Geo,
+    as_of: dt.date,
+    rates: dict[str, float],
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """People (semantic frame, one row per master citizen) and households."""
     asd = day(as_of)
     m = _households(rng, n)
@@ -150,7 +167,7 @@ def make_population(rng: np.random.Generator, n: int, geo: Geo, as_of: dt.date, 
 
     # deaths (skewed to recent years), renounced
     p_dead = np.select([age >= 85, age >= 75, age >= 65, age >= 50, age >= 30], [0.35, 0.18, 0.07, 0.025, 0.006], 0.0)
-    dead = (rng.random(n) < p_dead)
+    dead = rng.random(n) < p_dead
     back = np.minimum(rng.exponential(700, n).astype("int64") + 1, 2900)
     death = asd - back
     death = np.maximum(death, birth + 365 * 20)
@@ -165,13 +182,32 @@ def make_population(rng: np.random.Generator, n: int, geo: Geo, as_of: dt.date, 
     dnr = pick(rng, dead & ~kid_dead, rates["death_not_recorded"])
     status = np.where(dnr, "ALIVE", status)
 
-    people = pd.DataFrame({
-        "pid": pid, "hh": hh, "role": role, "male": male, "birth": birth, "prec": prec, "bstr": bstr,
-        "fam": fam, "mid": mid, "giv": giv, "eth": eth, "father": fa, "mother": mo,
-        "old_commune": h_old[hh], "commune": h_cur[hh], "born_here": born_here,
-        "dead": dead, "death": np.where(dead, death, -1), "status": status, "kid_dead": kid_dead,
-        "dnr": dnr, "renounced": renounced,
-    })
+    people = pd.DataFrame(
+        {
+            "pid": pid,
+            "hh": hh,
+            "role": role,
+            "male": male,
+            "birth": birth,
+            "prec": prec,
+            "bstr": bstr,
+            "fam": fam,
+            "mid": mid,
+            "giv": giv,
+            "eth": eth,
+            "father": fa,
+            "mother": mo,
+            "old_commune": h_old[hh],
+            "commune": h_cur[hh],
+            "born_here": born_here,
+            "dead": dead,
+            "death": np.where(dead, death, -1),
+            "status": status,
+            "kid_dead": kid_dead,
+            "dnr": dnr,
+            "renounced": renounced,
+        }
+    )
     _names(people)
     _legacy(rng, people, as_of)
     _plant_population(rng, people, geo, as_of, rates)
@@ -181,8 +217,12 @@ def make_population(rng: np.random.Generator, n: int, geo: Geo, as_of: dt.date, 
     people["m_eth"] = np.array([N.ETHNICITIES[i][0] for i in range(len(N.ETHNICITIES))], dtype=object)[eth]
     people["m_commune"] = people["commune"].astype(object)
     people["m_bstr"] = people["bstr"].astype(object)
-    for col, flag in (("m_sex", "miss_sex"), ("m_eth", "miss_eth"), ("m_bstr", "miss_birth"),
-                      ("m_commune", "miss_commune")):
+    for col, flag in (
+        ("m_sex", "miss_sex"),
+        ("m_eth", "miss_eth"),
+        ("m_bstr", "miss_birth"),
+        ("m_commune", "miss_commune"),
+    ):
         people.loc[people[flag], col] = None
     people["relation"] = people["role"].astype(object)
     people.loc[people["no_head"], "relation"] = "OTHER"
@@ -194,8 +234,16 @@ def make_population(rng: np.random.Generator, n: int, geo: Geo, as_of: dt.date, 
     households["household_id"] = "HO" + geo.province_code + pd.Series(np.arange(nh) + 1).astype(str).str.zfill(8)
     unit = np.array(N.ADDRESS_UNITS, dtype=object)[rng.integers(0, len(N.ADDRESS_UNITS), nh)]
     cname = pd.Series(h_cur).map(geo.names)
-    households["address_line"] = ("Số " + pd.Series(rng.integers(1, 300, nh)).astype(str) + ", " + unit + " "
-                                  + pd.Series(rng.integers(1, 25, nh)).astype(str) + ", " + cname)
+    households["address_line"] = (
+        "Số "
+        + pd.Series(rng.integers(1, 300, nh)).astype(str)
+        + ", "
+        + unit
+        + " "
+        + pd.Series(rng.integers(1, 25, nh)).astype(str)
+        + ", "
+        + cname
+    )
     households["updated"] = asd * 86400 - rng.integers(86400, 86400 * 1500, nh)
     people["household_id"] = households["household_id"].to_numpy()[people["hh"].to_numpy()]
     return people, households
@@ -243,8 +291,9 @@ def _legacy(rng: np.random.Generator, p: pd.DataFrame, as_of: dt.date) -> None:
     p["legacy_ok"] = has
 
 
-def _plant_population(rng: np.random.Generator, p: pd.DataFrame, geo: Geo, as_of: dt.date,
-                      rates: dict[str, float]) -> None:
+def _plant_population(
+    rng: np.random.Generator, p: pd.DataFrame, geo: Geo, as_of: dt.date, rates: dict[str, float]
+) -> None:
     """Household head defects, malformed CMNDs, missing fields, ID conflicts, namesakes."""
     n = len(p)
     role = p["role"].to_numpy()
@@ -283,11 +332,21 @@ def _plant_population(rng: np.random.Generator, p: pd.DataFrame, geo: Geo, as_of
     p["namesake"] = False
     if k and cand.size > 4 * k:
         s = rng.choice(cand, size=min(cand.size, 40 * k), replace=False)
-        key = pd.DataFrame({"i": s, "male": p["male"].to_numpy()[s],
-                            "y": pd.Series(p["birth"].to_numpy()[s].astype("datetime64[D]")).dt.year.to_numpy(),
-                            "c": p["commune"].to_numpy()[s]}).sort_values(["male", "y", "i"]).reset_index(drop=True)
-        same = ((key["male"] == key["male"].shift(-1)) & (key["y"] == key["y"].shift(-1))
-                & (key["c"] != key["c"].shift(-1))).to_numpy()
+        key = (
+            pd.DataFrame(
+                {
+                    "i": s,
+                    "male": p["male"].to_numpy()[s],
+                    "y": pd.Series(p["birth"].to_numpy()[s].astype("datetime64[D]")).dt.year.to_numpy(),
+                    "c": p["commune"].to_numpy()[s],
+                }
+            )
+            .sort_values(["male", "y", "i"])
+            .reset_index(drop=True)
+        )
+        same = (
+            (key["male"] == key["male"].shift(-1)) & (key["y"] == key["y"].shift(-1)) & (key["c"] != key["c"].shift(-1))
+        ).to_numpy()
         pairs = []
         used = np.zeros(len(key), bool)
         for j in np.flatnonzero(same):  # loop over at most a few thousand candidate pairs, not people
@@ -309,11 +368,13 @@ def _plant_population(rng: np.random.Generator, p: pd.DataFrame, geo: Geo, as_of
         p["miss_" + col] = pick(rng, adult & ~ns, rates["citizen_field_missing"])
     kid = (agey < 16) & full & alive
     p["miss_commune"] = pick(rng, adult & ~ns, rates["citizen_field_missing"]) | pick(
-        rng, kid, rates["child_no_residence"])
+        rng, kid, rates["child_no_residence"]
+    )
 
     # master IDs contradicting the master's own sex / birth year / valid prefixes
-    conf = pick(rng, adult & full & ~ns & ~p["miss_birth"].to_numpy() & ~p["miss_sex"].to_numpy(),
-                rates["citizen_id_conflict"])
+    conf = pick(
+        rng, adult & full & ~ns & ~p["miss_birth"].to_numpy() & ~p["miss_sex"].to_numpy(), rates["citizen_id_conflict"]
+    )
     p["id_conflict"] = conf
     if conf.any():
         ids = pd.Series(p["pid"].to_numpy()[conf], dtype=object)
@@ -323,8 +384,11 @@ def _plant_population(rng: np.random.Generator, p: pd.DataFrame, geo: Geo, as_of
         d4 = ids.str[3].astype(int)
         flip = (d4 + np.where(d4 % 2 == 0, 1, -1)).astype(str)
         yy = ((ids.str[4:6].astype(int) + rng.integers(1, 6, conf.sum())) % 100).astype(str).str.zfill(2)
-        new = np.where(v == 0, pd.Series(rng.choice(bad_pref, conf.sum())) + ids.str[3:],
-                       np.where(v == 1, ids.str[:3] + flip + ids.str[4:], ids.str[:4] + yy + ids.str[6:]))
+        new = np.where(
+            v == 0,
+            pd.Series(rng.choice(bad_pref, conf.sum())) + ids.str[3:],
+            np.where(v == 1, ids.str[:3] + flip + ids.str[4:], ids.str[:4] + yy + ids.str[6:]),
+        )
         stem = pd.Series(new).str[:6].to_numpy()
         keep = set(p["pid"].to_numpy()[~conf])
         p.loc[conf, "pid"] = _unique_ids(rng, stem, keep)

@@ -47,7 +47,7 @@ class Ctx:
     geo: Geo
     as_of: dt.date
     rates: dict[str, float]
-    people: pd.DataFrame            # master people then ghosts (people the master does not have)
+    people: pd.DataFrame  # master people then ghosts (people the master does not have)
     n_master: int
     pid_set: set = field(default_factory=set)
     legacy_set: set = field(default_factory=set)
@@ -76,14 +76,30 @@ def add_ghosts(ctx: Ctx, k: int, min_age: int = 0, max_age: int = 90) -> np.ndar
     pid = _unique_ids(rng, stem.to_numpy(), ctx.pid_set)
     leg = pd.Series(rng.choice(["15", "19", "22", "24"], k), dtype=object) + digits(rng, k, 7)
     leg = leg.where(~isin(leg.to_numpy(), list(ctx.legacy_set)), "0" + leg.str[1:])
-    g = pd.DataFrame({
-        "pid": pid, "male": male, "birth": birth, "prec": "D", "bstr": iso(birth), "fam": fam, "mid": mid,
-        "giv": giv, "old_commune": geo.old["commune_code"].to_numpy()[oi],
-        "commune": geo.old["new_commune_code"].to_numpy()[oi], "dead": False, "death": -1,
-        "status": "ALIVE", "legacy": leg.to_numpy(), "legacy_ok": True, "namesake": False, "father": -1,
-        "mother": -1,
-    })
+    g = pd.DataFrame(
+        {
+            "pid": pid,
+            "male": male,
+            "birth": birth,
+            "prec": "D",
+            "bstr": iso(birth),
+            "fam": fam,
+            "mid": mid,
+            "giv": giv,
+            "old_commune": geo.old["commune_code"].to_numpy()[oi],
+            "commune": geo.old["new_commune_code"].to_numpy()[oi],
+            "dead": False,
+            "death": -1,
+            "status": "ALIVE",
+            "legacy": leg.to_numpy(),
+            "legacy_ok": True,
+            "namesake": False,
+            "father": -1,
+            "mother": -1,
+        }
+    )
     from .population import _names
+
     _names(g)
     start = len(ctx.people)
     ctx.people = pd.concat([ctx.people, g], ignore_index=True)
@@ -99,8 +115,15 @@ def _choose(rng: np.random.Generator, n: int, probs: dict[str, float]) -> np.nda
     return np.array(keys, dtype=object)[rng.choice(len(keys), size=n, p=p / p.sum())]
 
 
-def id_kinds(ctx: Ctx, pi: np.ndarray, *, allow_legacy: bool | np.ndarray = True, extra_missing: np.ndarray | float = 0.0,
-             lost: float | None = None, clean: bool = False) -> np.ndarray:
+def id_kinds(
+    ctx: Ctx,
+    pi: np.ndarray,
+    *,
+    allow_legacy: bool | np.ndarray = True,
+    extra_missing: np.ndarray | float = 0.0,
+    lost: float | None = None,
+    clean: bool = False,
+) -> np.ndarray:
     """Which ID each record carries: pid, lost, legacy, missing, garbage, unk12, unk9."""
     rng, r = ctx.rng, ctx.rates
     n = len(pi)
@@ -108,9 +131,19 @@ def id_kinds(ctx: Ctx, pi: np.ndarray, *, allow_legacy: bool | np.ndarray = True
         return np.full(n, "pid", dtype=object)
     p = ctx.people
     in_master = pi < ctx.n_master
-    k = _choose(rng, n, {"pid": 0, "missing": r["id_missing"], "garbage": r["id_garbage"],
-                         "lost": r["id_lost_zeros"] if lost is None else lost,
-                         "legacy": r["id_legacy"], "unk12": r["id_unknown"] * 0.6, "unk9": r["id_unknown"] * 0.4})
+    k = _choose(
+        rng,
+        n,
+        {
+            "pid": 0,
+            "missing": r["id_missing"],
+            "garbage": r["id_garbage"],
+            "lost": r["id_lost_zeros"] if lost is None else lost,
+            "legacy": r["id_legacy"],
+            "unk12": r["id_unknown"] * 0.6,
+            "unk9": r["id_unknown"] * 0.4,
+        },
+    )
     legacy_ok = p["legacy_ok"].to_numpy()[pi].astype(bool) & np.broadcast_to(allow_legacy, (n,))
     k = np.where((k == "unk9") & ~np.broadcast_to(allow_legacy, (n,)), "unk12", k)
     k = np.where((k == "legacy") & ~legacy_ok, "pid", k)
@@ -148,9 +181,16 @@ def render_ids(ctx: Ctx, pi: np.ndarray, kind: np.ndarray) -> tuple[np.ndarray, 
     text[m] = leg[m]
     m = kind == "garbage"
     g = rng.integers(0, 5, n)
-    garb = np.select([g == 0, g == 1, g == 2, g == 3],
-                     [(pid.str[:11] + "O").to_numpy(), pid.str[:7].to_numpy(), (pid + pid.str[-1]).to_numpy(),
-                      (pid.str[:3] + "-" + pid.str[3:]).to_numpy()], "khong co")
+    garb = np.select(
+        [g == 0, g == 1, g == 2, g == 3],
+        [
+            (pid.str[:11] + "O").to_numpy(),
+            pid.str[:7].to_numpy(),
+            (pid + pid.str[-1]).to_numpy(),
+            (pid.str[:3] + "-" + pid.str[3:]).to_numpy(),
+        ],
+        "khong co",
+    )
     text[m] = garb[m]
     m = (kind == "unk12") & in_master
     if m.any():
@@ -170,8 +210,15 @@ def render_ids(ctx: Ctx, pi: np.ndarray, kind: np.ndarray) -> tuple[np.ndarray, 
     return text.to_numpy(), id12.to_numpy()
 
 
-def attr_kinds(ctx: Ctx, pi: np.ndarray, idk: np.ndarray, *, unaccented: float | None = None,
-               date_invalid: bool = True, clean: bool = False) -> np.ndarray:
+def attr_kinds(
+    ctx: Ctx,
+    pi: np.ndarray,
+    idk: np.ndarray,
+    *,
+    unaccented: float | None = None,
+    date_invalid: bool = True,
+    clean: bool = False,
+) -> np.ndarray:
     """One attribute defect per record (or none): typo, unacc, dobwrong, sexwrong, *_null, date_invalid."""
     n = len(pi)
     if clean:
@@ -179,9 +226,21 @@ def attr_kinds(ctx: Ctx, pi: np.ndarray, idk: np.ndarray, *, unaccented: float |
     r = ctx.rates
     ua = r["name_unaccented"] if unaccented is None else unaccented
     fm = r["field_missing"] / 3
-    k = _choose(ctx.rng, n, {"none": 0, "typo": r["name_typo"], "unacc": ua, "dobwrong": r["birth_date_wrong"],
-                             "sexwrong": r["sex_wrong"], "name_null": fm, "dob_null": fm, "sex_null": fm,
-                             "date_invalid": r["date_invalid"] if date_invalid else 0.0})
+    k = _choose(
+        ctx.rng,
+        n,
+        {
+            "none": 0,
+            "typo": r["name_typo"],
+            "unacc": ua,
+            "dobwrong": r["birth_date_wrong"],
+            "sexwrong": r["sex_wrong"],
+            "name_null": fm,
+            "dob_null": fm,
+            "sex_null": fm,
+            "date_invalid": r["date_invalid"] if date_invalid else 0.0,
+        },
+    )
     det = isin(idk, ["pid", "lost", "legacy"]) & (pi < ctx.n_master)
     return np.where(det | (k == "unacc") | (k == "none"), k, "none").astype(object)
 
@@ -215,8 +274,9 @@ def record_dates(ctx: Ctx, pi: np.ndarray, ak: np.ndarray) -> tuple[np.ndarray, 
     b = p["birth"].to_numpy()[pi].astype("int64")
     prec = p["prec"].to_numpy()[pi]
     y, m, _ = ymd(b)
-    dob = np.where(prec == "Y", from_ymd(y, np.ones(n), np.ones(n)),
-                   np.where(prec == "M", from_ymd(y, m, np.ones(n)), b))
+    dob = np.where(
+        prec == "Y", from_ymd(y, np.ones(n), np.ones(n)), np.where(prec == "M", from_ymd(y, m, np.ones(n)), b)
+    )
     wrong = ak == "dobwrong"
     shift = rng.integers(1, 400, n) * np.where(rng.random(n) < 0.5, -1, 1)
     shift = np.where(prec == "D", shift, np.where(prec == "Y", 365 * rng.integers(1, 4, n) + 1, 31 * 3))
@@ -258,9 +318,18 @@ def commune_kinds(ctx: Ctx, pi: np.ndarray, created: np.ndarray, clean: bool = F
     if clean:
         return np.full(n, "ok", dtype=object)
     r = ctx.rates
-    k = _choose(ctx.rng, n, {"ok": 0, "moved": r["moved"], "outdated": r["commune_outdated"],
-                             "unknown_cur": r["commune_unknown"] / 2, "unknown_old": r["commune_unknown"] / 2,
-                             "missing": r["commune_missing"]})
+    k = _choose(
+        ctx.rng,
+        n,
+        {
+            "ok": 0,
+            "moved": r["moved"],
+            "outdated": r["commune_outdated"],
+            "unknown_cur": r["commune_unknown"] / 2,
+            "unknown_old": r["commune_unknown"] / 2,
+            "missing": r["commune_missing"],
+        },
+    )
     pre = created < REFORM
     k = np.where(~pre & isin(k, ["outdated", "unknown_old"]), "ok", k)
     k = np.where((pi >= ctx.n_master) & (k == "moved"), "ok", k)
@@ -276,8 +345,7 @@ def unknown_codes(geo: Geo) -> tuple[np.ndarray, np.ndarray]:
     return not_cur.astype(object), not_old.astype(object)
 
 
-def render_communes(ctx: Ctx, pi: np.ndarray, created: np.ndarray, ck: np.ndarray
-                    ) -> tuple[np.ndarray, np.ndarray]:
+def render_communes(ctx: Ctx, pi: np.ndarray, created: np.ndarray, ck: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(current-code column, old-code column) of each record."""
     rng, geo, p = ctx.rng, ctx.geo, ctx.people
     n = len(pi)
@@ -315,30 +383,61 @@ def updated_ts(ctx: Ctx, created: np.ndarray, updated_after_reform: np.ndarray) 
     return d * 86400 + rng.integers(6 * 3600, 20 * 3600, n)
 
 
-def base_records(ctx: Ctx, pi: np.ndarray, created: np.ndarray, source: str, *, clean: bool = False,
-                 allow_legacy: bool = True, extra_missing: float | np.ndarray = 0.0, lost: float | None = None,
-                 unaccented: float | None = None, date_invalid: bool = True,
-                 forced_kind: np.ndarray | None = None) -> pd.DataFrame:
+def base_records(
+    ctx: Ctx,
+    pi: np.ndarray,
+    created: np.ndarray,
+    source: str,
+    *,
+    clean: bool = False,
+    allow_legacy: bool = True,
+    extra_missing: float | np.ndarray = 0.0,
+    lost: float | None = None,
+    unaccented: float | None = None,
+    date_invalid: bool = True,
+    forced_kind: np.ndarray | None = None,
+) -> pd.DataFrame:
     """The semantic frame of a source's records for people `pi` (created on day `created`)."""
     pi = np.asarray(pi, dtype="int64")
     created = np.minimum(np.asarray(created, dtype="int64"), ctx.asd - 1)
-    idk = forced_kind if forced_kind is not None else id_kinds(
-        ctx, pi, allow_legacy=allow_legacy, extra_missing=extra_missing, lost=lost, clean=clean)
+    idk = (
+        forced_kind
+        if forced_kind is not None
+        else id_kinds(ctx, pi, allow_legacy=allow_legacy, extra_missing=extra_missing, lost=lost, clean=clean)
+    )
     id_text, id12 = render_ids(ctx, pi, idk)
-    ak = attr_kinds(ctx, pi, idk, unaccented=unaccented, date_invalid=date_invalid,
-                    clean=clean or forced_kind is not None)
+    ak = attr_kinds(
+        ctx, pi, idk, unaccented=unaccented, date_invalid=date_invalid, clean=clean or forced_kind is not None
+    )
     dstate, dob = record_dates(ctx, pi, ak)
     ck = commune_kinds(ctx, pi, created, clean=clean or forced_kind is not None)
     cur, old = render_communes(ctx, pi, created, ck)
     in_master = pi < ctx.n_master
-    link = np.where(~in_master, "none", np.where(isin(idk, ["pid", "lost"]), "personal_id",
-                                                 np.where(idk == "legacy", "legacy_id", "probabilistic")))
-    return pd.DataFrame({
-        "pi": pi, "in_master": in_master, "link_class": link, "id_kind": idk, "id_text": id_text, "id12": id12,
-        "attr": ak, "name_text": render_names(ctx, pi, ak, source), "dob_state": dstate, "dob": dob,
-        "sex": render_sex(ctx, pi, ak), "ckind": ck, "cur": cur, "old": old, "created": created,
-        "updated": updated_ts(ctx, created, (created < REFORM) & pd.notna(cur)),
-    })
+    link = np.where(
+        ~in_master,
+        "none",
+        np.where(isin(idk, ["pid", "lost"]), "personal_id", np.where(idk == "legacy", "legacy_id", "probabilistic")),
+    )
+    return pd.DataFrame(
+        {
+            "pi": pi,
+            "in_master": in_master,
+            "link_class": link,
+            "id_kind": idk,
+            "id_text": id_text,
+            "id12": id12,
+            "attr": ak,
+            "name_text": render_names(ctx, pi, ak, source),
+            "dob_state": dstate,
+            "dob": dob,
+            "sex": render_sex(ctx, pi, ak),
+            "ckind": ck,
+            "cur": cur,
+            "old": old,
+            "created": created,
+            "updated": updated_ts(ctx, created, (created < REFORM) & pd.notna(cur)),
+        }
+    )
 
 
 def duplicates(ctx: Ctx, frame: pd.DataFrame, source: str, eligible: np.ndarray, **kw) -> pd.DataFrame:

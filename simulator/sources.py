@@ -28,10 +28,20 @@ def _finish(ctx: Ctx, frame: pd.DataFrame) -> pd.DataFrame:
 
 # ----------------------------------------------------------------------------------------------- vaccination
 EPI = [  # code, dose, min offset days, max offset days
-    ("BCG", 1, 0, 30), ("VGB", 1, 0, 1), ("DPT-VGB-Hib", 1, 60, 75), ("OPV", 1, 60, 75),
-    ("DPT-VGB-Hib", 2, 90, 110), ("OPV", 2, 90, 110), ("DPT-VGB-Hib", 3, 120, 140), ("OPV", 3, 120, 140),
-    ("IPV", 1, 150, 170), ("MR", 1, 270, 300), ("VNNB", 1, 365, 400), ("VNNB", 2, 380, 420),
-    ("MR", 2, 540, 570), ("DPT", 4, 540, 600),
+    ("BCG", 1, 0, 30),
+    ("VGB", 1, 0, 1),
+    ("DPT-VGB-Hib", 1, 60, 75),
+    ("OPV", 1, 60, 75),
+    ("DPT-VGB-Hib", 2, 90, 110),
+    ("OPV", 2, 90, 110),
+    ("DPT-VGB-Hib", 3, 120, 140),
+    ("OPV", 3, 120, 140),
+    ("IPV", 1, 150, 170),
+    ("MR", 1, 270, 300),
+    ("VNNB", 1, 365, 400),
+    ("VNNB", 2, 380, 420),
+    ("MR", 2, 540, 570),
+    ("DPT", 4, 540, 600),
 ]
 
 
@@ -43,13 +53,17 @@ def _doses(ctx: Ctx, pi: np.ndarray) -> pd.DataFrame:
     young = birth >= day(dt.date(2016, 1, 1))
     for code, k, lo, hi in EPI:
         m = young & (rng.random(len(pi)) < 0.95)
-        parts.append(pd.DataFrame({"pi": pi[m], "code": code, "dose": k,
-                                   "day": birth[m] + rng.integers(lo, hi + 1, m.sum())}))
+        parts.append(
+            pd.DataFrame({"pi": pi[m], "code": code, "dose": k, "day": birth[m] + rng.integers(lo, hi + 1, m.sum())})
+        )
     adult = birth <= day(dt.date(2009, 12, 31))
     kid = ~adult & (birth <= day(dt.date(2016, 12, 31)))
     cov = (adult | kid) & (rng.random(len(pi)) < 0.93)
-    d1 = np.where(adult, day(dt.date(2021, 7, 15)) + rng.integers(0, 170, len(pi)),
-                  day(dt.date(2022, 4, 15)) + rng.integers(0, 160, len(pi)))
+    d1 = np.where(
+        adult,
+        day(dt.date(2021, 7, 15)) + rng.integers(0, 170, len(pi)),
+        day(dt.date(2022, 4, 15)) + rng.integers(0, 160, len(pi)),
+    )
     d2 = d1 + rng.integers(28, 85, len(pi))
     d3 = d2 + rng.integers(150, 271, len(pi))
     has2 = cov & (rng.random(len(pi)) < 0.95)
@@ -97,8 +111,11 @@ def vaccination(ctx: Ctx, clean: bool) -> dict:
     f["dose_before_birth"] = False
     if not clean and ctx.rates["dose_before_birth"] > 0:
         has_d = f["rid"].isin(doses["rid"]).to_numpy()
-        sel = pick(rng, has_d & (f["dob_state"].to_numpy() == "ok") & (f["attr"].to_numpy() == "none")
-                   & (f["rec"].to_numpy() >= 0), ctx.rates["dose_before_birth"])
+        sel = pick(
+            rng,
+            has_d & (f["dob_state"].to_numpy() == "ok") & (f["attr"].to_numpy() == "none") & (f["rec"].to_numpy() >= 0),
+            ctx.rates["dose_before_birth"],
+        )
         bad_rid = set(f["rid"].to_numpy()[sel])
         firstrow = ~doses["rid"].duplicated()
         m = (firstrow & doses["rid"].isin(bad_rid)).to_numpy()
@@ -112,22 +129,35 @@ def vaccination(ctx: Ctx, clean: bool) -> dict:
     names = ctx.geo.names
     doses["ma_mui"] = "MT" + pd.Series(np.arange(1, len(doses) + 1)).astype(str).str.zfill(10)
     cc = pd.Series(p["commune"].to_numpy()[doses["pi"].to_numpy()]).map(names)
-    mui = pd.DataFrame({
-        "ma_mui": doses["ma_mui"], "ma_doi_tuong": doses["rid"], "ma_vac_xin": doses["code"],
-        "mui_thu": doses["dose"].astype("int64"), "ngay_tiem": dmy(doses["day"].to_numpy()),
-        "co_so_tiem": ("Trạm Y tế " + cc.fillna("xã")).to_numpy(),
-    })
+    mui = pd.DataFrame(
+        {
+            "ma_mui": doses["ma_mui"],
+            "ma_doi_tuong": doses["rid"],
+            "ma_vac_xin": doses["code"],
+            "mui_thu": doses["dose"].astype("int64"),
+            "ngay_tiem": dmy(doses["day"].to_numpy()),
+            "co_so_tiem": ("Trạm Y tế " + cc.fillna("xã")).to_numpy(),
+        }
+    )
     cov = doses[(doses["code"] == "COVID-19") & (doses["dose"] == 2)]
     cov = cov[rng.random(len(cov)) < 0.95]
     ky = np.minimum(cov["day"].to_numpy() + rng.integers(1, 60, len(cov)), ctx.asd - 1)
     hc = pd.DataFrame({"ma_doi_tuong": cov["rid"].to_numpy(), "ngay_ky": iso(ky)})
     phone = pd.Series("09", index=f.index) + digits(rng, len(f), 8)
     phone[rng.random(len(f)) < 0.3] = None
-    doi = pd.DataFrame({
-        "ma_doi_tuong": f["rid"], "ho_ten": f["name_text"], "ngay_sinh": birth_text(ctx, f, "dmy"),
-        "gioi_tinh": f["sex"].map(SEX_VI), "so_giay_to": f["id_text"], "dien_thoai": phone,
-        "ma_xa": f["cur"], "ma_xa_cu": f["old"], "ngay_cap_nhat": ts_text(f["updated"].to_numpy()),
-    })
+    doi = pd.DataFrame(
+        {
+            "ma_doi_tuong": f["rid"],
+            "ho_ten": f["name_text"],
+            "ngay_sinh": birth_text(ctx, f, "dmy"),
+            "gioi_tinh": f["sex"].map(SEX_VI),
+            "so_giay_to": f["id_text"],
+            "dien_thoai": phone,
+            "ma_xa": f["cur"],
+            "ma_xa_cu": f["old"],
+            "ngay_cap_nhat": ts_text(f["updated"].to_numpy()),
+        }
+    )
     f["source"] = "vaccination"
     return {"frame": f, "tables": {"doi_tuong": doi, "mui_tiem": mui, "ho_chieu_vac_xin": hc}}
 
@@ -178,14 +208,30 @@ def social(ctx: Ctx, clean: bool) -> dict:
     pis_all = np.concatenate([pis, gh])
     cats = np.concatenate([cat[pis], cat_g])
     enrol = np.concatenate([enrol, asd - rng.integers(60, 3000, gh.size)])
-    f = base_records(ctx, pis_all, enrol, "social", clean=clean, lost=0.0 if clean else r["social_lost_zeros"],
-                     unaccented=0.0 if clean else r["social_unaccented"], date_invalid=False)
+    f = base_records(
+        ctx,
+        pis_all,
+        enrol,
+        "social",
+        clean=clean,
+        lost=0.0 if clean else r["social_lost_zeros"],
+        unaccented=0.0 if clean else r["social_unaccented"],
+        date_invalid=False,
+    )
     f["category"] = cats
     f["dup_of"] = -1
     alive_m = np.zeros(len(ctx.people), bool)
     alive_m[:nm] = status == "ALIVE"
-    d = duplicates(ctx, f, "social", alive_m[f["pi"].to_numpy()] & ~ctx.people["dead"].to_numpy()[f["pi"]].astype(bool),
-                   lost=0.0, unaccented=0.0, date_invalid=False, allow_legacy=True)
+    d = duplicates(
+        ctx,
+        f,
+        "social",
+        alive_m[f["pi"].to_numpy()] & ~ctx.people["dead"].to_numpy()[f["pi"]].astype(bool),
+        lost=0.0,
+        unaccented=0.0,
+        date_invalid=False,
+        allow_legacy=True,
+    )
     d["category"] = f["category"].to_numpy()[d["dup_of"].to_numpy()] if len(d) else []
     f = pd.concat([f, d], ignore_index=True)
     n = len(f)
@@ -226,8 +272,9 @@ def social(ctx: Ctx, clean: bool) -> dict:
     f = f.assign(order=ctx.rng.permutation(n))
     # rendered beneficiary
     method = np.where(rng.random(n) < 0.53, "ACCOUNT", "CASH").astype(object)
-    bank = np.where(method == "ACCOUNT", pd.Series(rng.choice(["1", "2", "7", "8"], n)).to_numpy() + digits(rng, n, 11),
-                    None).astype(object)
+    bank = np.where(
+        method == "ACCOUNT", pd.Series(rng.choice(["1", "2", "7", "8"], n)).to_numpy() + digits(rng, n, 11), None
+    ).astype(object)
     f["bank_missing"] = False
     if not clean:
         bm = pick(rng, method == "ACCOUNT", r["field_missing"] / 2)
@@ -244,15 +291,36 @@ def social(ctx: Ctx, clean: bool) -> dict:
     dob = f["dob"].to_numpy().astype("datetime64[D]")
     dob_col = pd.Series(dob).where(f["dob_state"].to_numpy() == "ok", None)
     gender = f["sex"].map({"M": 1, "F": 2}).astype("Int64")
-    ben = pd.DataFrame({
-        "BENEFICIARY_ID": f["bid"].astype("int64"), "FULL_NAME": f["name_text"], "DOB": dob_col,
-        "GENDER": gender, "ID_NUMBER": f["id_text"], "CATEGORY": f["category"], "COMMUNE_CODE": f["cur"],
-        "COMMUNE_CODE_OLD": f["old"], "PAY_METHOD": method, "BANK_ACCOUNT": bank,
-        "MONTHLY_AMOUNT": f["amount"], "STATUS": np.where(active, "ACTIVE", "STOPPED"),
-        "UPDATED_AT": pd.Series(f["updated"].to_numpy().astype("datetime64[s]")),
-    }).sort_values("BENEFICIARY_ID").reset_index(drop=True)
-    pay = pd.DataFrame({"BENEFICIARY_ID": f["bid"].to_numpy()[rec], "PERIOD": per, "AMOUNT": f["amount"].to_numpy()[rec],
-                        "METHOD": method[rec], "PAID_AT": pd_})
+    ben = (
+        pd.DataFrame(
+            {
+                "BENEFICIARY_ID": f["bid"].astype("int64"),
+                "FULL_NAME": f["name_text"],
+                "DOB": dob_col,
+                "GENDER": gender,
+                "ID_NUMBER": f["id_text"],
+                "CATEGORY": f["category"],
+                "COMMUNE_CODE": f["cur"],
+                "COMMUNE_CODE_OLD": f["old"],
+                "PAY_METHOD": method,
+                "BANK_ACCOUNT": bank,
+                "MONTHLY_AMOUNT": f["amount"],
+                "STATUS": np.where(active, "ACTIVE", "STOPPED"),
+                "UPDATED_AT": pd.Series(f["updated"].to_numpy().astype("datetime64[s]")),
+            }
+        )
+        .sort_values("BENEFICIARY_ID")
+        .reset_index(drop=True)
+    )
+    pay = pd.DataFrame(
+        {
+            "BENEFICIARY_ID": f["bid"].to_numpy()[rec],
+            "PERIOD": per,
+            "AMOUNT": f["amount"].to_numpy()[rec],
+            "METHOD": method[rec],
+            "PAID_AT": pd_,
+        }
+    )
     pay = pay.sort_values(["BENEFICIARY_ID", "PERIOD"], kind="stable").reset_index(drop=True)
     pay.insert(0, "PAYMENT_ID", np.arange(1, len(pay) + 1))
     pay["PERIOD"] = (pay["PERIOD"] // 12).astype(str) + (pay["PERIOD"] % 12 + 1).astype(str).str.zfill(2)
@@ -277,12 +345,20 @@ def _parent_names(ctx: Ctx, pi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     names = p["name"].to_numpy()
     fam = np.array([x[0] for x in N.FAMILY_NAMES], dtype=object)
     own_fam = pd.Series(names[pi], dtype=object).str.split(" ").str[0].to_numpy()
-    f_fake = (pd.Series(own_fam) + " Văn " + pd.Series(np.array(N.GIVEN_MALE, dtype=object)[
-        rng.integers(0, len(N.GIVEN_MALE), n)])).to_numpy()
-    m_fake = (pd.Series(fam[rng.integers(0, 15, n)]) + " Thị " + pd.Series(np.array(N.GIVEN_FEMALE, dtype=object)[
-        rng.integers(0, len(N.GIVEN_FEMALE), n)])).to_numpy()
-    return (np.where(fa >= 0, names[np.maximum(fa, 0)], f_fake).astype(object),
-            np.where(mo >= 0, names[np.maximum(mo, 0)], m_fake).astype(object))
+    f_fake = (
+        pd.Series(own_fam)
+        + " Văn "
+        + pd.Series(np.array(N.GIVEN_MALE, dtype=object)[rng.integers(0, len(N.GIVEN_MALE), n)])
+    ).to_numpy()
+    m_fake = (
+        pd.Series(fam[rng.integers(0, 15, n)])
+        + " Thị "
+        + pd.Series(np.array(N.GIVEN_FEMALE, dtype=object)[rng.integers(0, len(N.GIVEN_FEMALE), n)])
+    ).to_numpy()
+    return (
+        np.where(fa >= 0, names[np.maximum(fa, 0)], f_fake).astype(object),
+        np.where(mo >= 0, names[np.maximum(mo, 0)], m_fake).astype(object),
+    )
 
 
 def civil(ctx: Ctx, clean: bool) -> dict:
@@ -361,6 +437,7 @@ def civil(ctx: Ctx, clean: bool) -> dict:
     f["noi_kind"] = "ok"
     if not clean:
         from .records import unknown_codes
+
         not_cur, not_old = unknown_codes(ctx.geo)
         bad = pick(rng, ~f["paper"].to_numpy(), r["civil_commune_unknown"])
         noi = np.where(bad & (reg < REFORM), rng.choice(not_old, n), noi)
@@ -396,22 +473,47 @@ def civil(ctx: Ctx, clean: bool) -> dict:
     pn_all = p["name"].to_numpy()
     w_name = np.where(kh, pn_all[np.maximum(wife, 0)], None)
     w_name = apply_quirks(pd.Series(w_name), rng, p_upper=pu, p_nfd=pn, p_tone=pt, p_space=ps).to_numpy()
-    w_id = np.where(kh & (reg >= day(dt.date(2016, 1, 1))) | (kh & (rng.random(n) < 0.2)),
-                    p["pid"].to_numpy()[np.maximum(wife, 0)], None)
+    w_id = np.where(
+        kh & (reg >= day(dt.date(2016, 1, 1))) | (kh & (rng.random(n) < 0.2)),
+        p["pid"].to_numpy()[np.maximum(wife, 0)],
+        None,
+    )
     dth = p["death"].to_numpy()[fpi]
     upd = np.maximum(reg + rng.integers(0, 400, n), day(dt.date(2019, 1, 1)) + rng.integers(0, 1500, n))
     upd = np.minimum(upd, asd - 1) * 86400 + rng.integers(7 * 3600, 18 * 3600, n)
     f["updated"] = upd
-    ho = pd.DataFrame({
-        "id": np.arange(1, n + 1), "loai": loai, "quyen_so": book.to_numpy(), "so_dang_ky": seq.astype(str).to_numpy(),
-        "ngay_dang_ky": iso(reg), "noi_dang_ky": f["noi"], "ho_ten": f["name_text"],
-        "ngay_sinh": birth_text(ctx, f, "iso"), "gioi_tinh": f["sex"].map(SEX_VI), "so_dinh_danh": f["id_text"],
-        "ngay_chet": np.where(kt, iso(np.maximum(dth, 0)), None), "ho_ten_cha": np.where(ks, fa, None),
-        "ho_ten_me": np.where(ks, mo, None), "ho_ten_2": w_name, "so_dinh_danh_2": w_id,
-        "trang_thai_so_hoa": f["status"], "cap_nhat_luc": ts_text(upd),
-    })
-    for col in ("ho_ten", "ngay_sinh", "gioi_tinh", "so_dinh_danh", "ngay_chet", "ho_ten_cha", "ho_ten_me",
-                "ho_ten_2", "so_dinh_danh_2"):
+    ho = pd.DataFrame(
+        {
+            "id": np.arange(1, n + 1),
+            "loai": loai,
+            "quyen_so": book.to_numpy(),
+            "so_dang_ky": seq.astype(str).to_numpy(),
+            "ngay_dang_ky": iso(reg),
+            "noi_dang_ky": f["noi"],
+            "ho_ten": f["name_text"],
+            "ngay_sinh": birth_text(ctx, f, "iso"),
+            "gioi_tinh": f["sex"].map(SEX_VI),
+            "so_dinh_danh": f["id_text"],
+            "ngay_chet": np.where(kt, iso(np.maximum(dth, 0)), None),
+            "ho_ten_cha": np.where(ks, fa, None),
+            "ho_ten_me": np.where(ks, mo, None),
+            "ho_ten_2": w_name,
+            "so_dinh_danh_2": w_id,
+            "trang_thai_so_hoa": f["status"],
+            "cap_nhat_luc": ts_text(upd),
+        }
+    )
+    for col in (
+        "ho_ten",
+        "ngay_sinh",
+        "gioi_tinh",
+        "so_dinh_danh",
+        "ngay_chet",
+        "ho_ten_cha",
+        "ho_ten_me",
+        "ho_ten_2",
+        "so_dinh_danh_2",
+    ):
         ho.loc[paper, col] = None
     # paper entries: nothing but book, number, date, place
     f.loc[paper, "name_text"] = None
@@ -445,8 +547,15 @@ def children(ctx: Ctx, clean: bool) -> dict:
     pis = np.concatenate([pis, gh])
     b = ctx.people["birth"].to_numpy()[pis]
     created = np.maximum(b, day(dt.date(2018, 1, 1))) + rng.integers(0, 90, pis.size)
-    f = base_records(ctx, pis, created, "children", clean=clean, allow_legacy=False,
-                     extra_missing=0.0 if clean else r["children_no_id"])
+    f = base_records(
+        ctx,
+        pis,
+        created,
+        "children",
+        clean=clean,
+        allow_legacy=False,
+        extra_missing=0.0 if clean else r["children_no_id"],
+    )
     f["dup_of"] = -1
     P = ctx.people
     alive_all = (P["status"].to_numpy() == "ALIVE") & ~P["dead"].to_numpy().astype(bool)
@@ -478,13 +587,21 @@ def children(ctx: Ctx, clean: bool) -> dict:
     upd = np.maximum(upd, np.where(f["review"].to_numpy() >= 0, f["review"].to_numpy() * 86400 + 3600 * 9, 0))
     upd = np.minimum(upd, (asd - 1) * 86400 + 3600 * 17)
     f["updated"] = upd
-    te = pd.DataFrame({
-        "ma_tre": f["rid"], "ho_va_ten": f["name_text"], "ngay_sinh": birth_text(ctx, f, fmt),
-        "gioi_tinh": f["sex"].map(SEX_VI), "ma_dinh_danh": f["id_text"], "ho_ten_me": mo_name, "cccd_me": mo_id,
-        "ma_xa": f["cur"], "ma_xa_cu": f["old"],
-        "hoan_canh": np.where(rng.random(n) < 0.03, "DAC_BIET", "BINH_THUONG"),
-        "ngay_ra_soat": np.where(f["review"].to_numpy() >= 0, iso(np.maximum(f["review"].to_numpy(), 0)), None),
-        "cap_nhat": ts_text(upd),
-    })
+    te = pd.DataFrame(
+        {
+            "ma_tre": f["rid"],
+            "ho_va_ten": f["name_text"],
+            "ngay_sinh": birth_text(ctx, f, fmt),
+            "gioi_tinh": f["sex"].map(SEX_VI),
+            "ma_dinh_danh": f["id_text"],
+            "ho_ten_me": mo_name,
+            "cccd_me": mo_id,
+            "ma_xa": f["cur"],
+            "ma_xa_cu": f["old"],
+            "hoan_canh": np.where(rng.random(n) < 0.03, "DAC_BIET", "BINH_THUONG"),
+            "ngay_ra_soat": np.where(f["review"].to_numpy() >= 0, iso(np.maximum(f["review"].to_numpy(), 0)), None),
+            "cap_nhat": ts_text(upd),
+        }
+    )
     f["source"] = "children"
     return {"frame": f, "tables": {"tre_em": te}}

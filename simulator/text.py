@@ -43,8 +43,9 @@ def map_unique(values: pd.Series, fn) -> pd.Series:
     return values.map(table)
 
 
-def apply_quirks(names: pd.Series, rng: np.random.Generator, *, p_upper: float, p_nfd: float,
-                 p_tone: float, p_space: float) -> pd.Series:
+def apply_quirks(
+    names: pd.Series, rng: np.random.Generator, *, p_upper: float, p_nfd: float, p_tone: float, p_space: float
+) -> pd.Series:
     """Render names with the harmless quirks of SOURCES.md at the given rates (vectorised per distinct value)."""
     out = names.copy()
     n = len(out)

@@ -45,8 +45,9 @@ def _resolve(f: pd.DataFrame, src: str, geo: Geo) -> tuple[np.ndarray, np.ndarra
     return res, unknown, old_ok, ~hc & ~ho
 
 
-def _id_conflict(id12: np.ndarray, sex: np.ndarray, year: np.ndarray, has_year: np.ndarray,
-                 prefixes: np.ndarray) -> np.ndarray:
+def _id_conflict(
+    id12: np.ndarray, sex: np.ndarray, year: np.ndarray, has_year: np.ndarray, prefixes: np.ndarray
+) -> np.ndarray:
     """12-digit ID vs the record's own sex and birth year, and the 63 valid prefixes."""
     s = pd.Series(id12, dtype=object)
     has = s.notna().to_numpy()
@@ -61,8 +62,9 @@ def _id_conflict(id12: np.ndarray, sex: np.ndarray, year: np.ndarray, has_year: 
     return has & (bad_prefix | sex_bad | year_bad)
 
 
-def sector_truth(src: str, f: pd.DataFrame, people: pd.DataFrame, n_master: int, geo: Geo,
-                 as_of: dt.date) -> tuple[pd.DataFrame, dict[str, np.ndarray]]:
+def sector_truth(
+    src: str, f: pd.DataFrame, people: pd.DataFrame, n_master: int, geo: Geo, as_of: dt.date
+) -> tuple[pd.DataFrame, dict[str, np.ndarray]]:
     """Truth rows of one source, and the people linked by its records (per mode) for population rules."""
     n = len(f)
     pi = f["pi"].to_numpy().astype("int64")
@@ -109,10 +111,13 @@ def sector_truth(src: str, f: pd.DataFrame, people: pd.DataFrame, n_master: int,
     m_death = people["death"].to_numpy()[pm]
     diac = people["name_diac"].to_numpy()[pm].astype(bool)
 
-    date_diff = np.where(m_prec == "Y", ry != my, np.where(m_prec == "M", (ry != my) | (rm != mm),
-                                                           (ry != my) | (rm != mm) | (rd != md)))
-    modes = {"perfect": in_master & (link != "none"),
-             "deterministic": in_master & isin(link, ["personal_id", "legacy_id"])}
+    date_diff = np.where(
+        m_prec == "Y", ry != my, np.where(m_prec == "M", (ry != my) | (rm != mm), (ry != my) | (rm != mm) | (rd != md))
+    )
+    modes = {
+        "perfect": in_master & (link != "none"),
+        "deterministic": in_master & isin(link, ["personal_id", "legacy_id"]),
+    }
     out = {}
     linked_people = {}
     for mode, L in modes.items():
@@ -138,12 +143,18 @@ def sector_truth(src: str, f: pd.DataFrame, people: pd.DataFrame, n_master: int,
             linked_people[mode + ":death"] = np.unique(pi[L & (f["loai"].to_numpy() == "KHAI_TU")])
         if src == "children":
             linked_people[mode + ":child"] = np.unique(pi[L])
-    truth = pd.DataFrame({
-        "source": src, "source_record_id": f["rid"].astype(str).to_numpy(), "record_kind": "record",
-        "true_personal_id": np.where(in_master, people["pid"].to_numpy()[pm], None),
-        "link_class": link, "rule_codes": out["perfect"], "rule_codes_deterministic": out["deterministic"],
-        "commune_code": res,
-    })
+    truth = pd.DataFrame(
+        {
+            "source": src,
+            "source_record_id": f["rid"].astype(str).to_numpy(),
+            "record_kind": "record",
+            "true_personal_id": np.where(in_master, people["pid"].to_numpy()[pm], None),
+            "link_class": link,
+            "rule_codes": out["perfect"],
+            "rule_codes_deterministic": out["deterministic"],
+            "commune_code": res,
+        }
+    )
     return truth, linked_people
 
 
@@ -160,8 +171,14 @@ def _codes(r: dict[str, np.ndarray], n: int) -> list[list[str]]:
     return [lists[i] for i in inv]
 
 
-def population_truth(people: pd.DataFrame, households: pd.DataFrame, n_master: int, geo: Geo, as_of: dt.date,
-                     linked: dict[str, np.ndarray]) -> pd.DataFrame:
+def population_truth(
+    people: pd.DataFrame,
+    households: pd.DataFrame,
+    n_master: int,
+    geo: Geo,
+    as_of: dt.date,
+    linked: dict[str, np.ndarray],
+) -> pd.DataFrame:
     """Truth rows for citizens and households."""
     p = people.iloc[:n_master]
     n = len(p)
@@ -184,19 +201,32 @@ def population_truth(people: pd.DataFrame, households: pd.DataFrame, n_master: i
         r["DEATH_NOT_RECORDED"] = alive & isin(idx, linked.get(mode + ":death", []))
         r["CHILD_NOT_IN_REGISTRY"] = alive & u16 & ~isin(idx, linked.get(mode + ":child", []))
         out[mode] = _codes(r, n)
-    cit = pd.DataFrame({
-        "source": "population", "source_record_id": p["pid"].to_numpy(), "record_kind": "citizen",
-        "true_personal_id": p["pid"].to_numpy(), "link_class": "personal_id",
-        "rule_codes": out["perfect"], "rule_codes_deterministic": out["deterministic"],
-        "commune_code": p["m_commune"].to_numpy(),
-    })
+    cit = pd.DataFrame(
+        {
+            "source": "population",
+            "source_record_id": p["pid"].to_numpy(),
+            "record_kind": "citizen",
+            "true_personal_id": p["pid"].to_numpy(),
+            "link_class": "personal_id",
+            "rule_codes": out["perfect"],
+            "rule_codes_deterministic": out["deterministic"],
+            "commune_code": p["m_commune"].to_numpy(),
+        }
+    )
     heads = pd.Series(p["relation"].to_numpy() == "HEAD").groupby(p["hh"].to_numpy()).sum()
     heads = heads.reindex(households["hh"].to_numpy()).fillna(0).to_numpy()
     hr = {"HOUSEHOLD_NO_HEAD": heads == 0, "HOUSEHOLD_MULTI_HEAD": heads > 1}
     hc = _codes(hr, len(households))
-    hh = pd.DataFrame({
-        "source": "population", "source_record_id": households["household_id"].to_numpy(),
-        "record_kind": "household", "true_personal_id": None, "link_class": None,
-        "rule_codes": hc, "rule_codes_deterministic": hc, "commune_code": households["commune"].to_numpy(),
-    })
+    hh = pd.DataFrame(
+        {
+            "source": "population",
+            "source_record_id": households["household_id"].to_numpy(),
+            "record_kind": "household",
+            "true_personal_id": None,
+            "link_class": None,
+            "rule_codes": hc,
+            "rule_codes_deterministic": hc,
+            "commune_code": households["commune"].to_numpy(),
+        }
+    )
     return pd.concat([cit, hh], ignore_index=True)

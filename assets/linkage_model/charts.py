@@ -16,12 +16,8 @@ def _match_weights_html(splink_model: dict[str, Any]) -> str:
     from .features import FEATURE_COLUMNS
 
     con = duckdb.connect()
-    cols = ", ".join(
-        f"cast(null as varchar) as {c}" for c in FEATURE_COLUMNS if c not in ("birth_date", "birth_year")
-    )
-    con.execute(
-        f"create table t as select {cols}, cast(null as date) as birth_date, 0 as birth_year where false"
-    )
+    cols = ", ".join(f"cast(null as varchar) as {c}" for c in FEATURE_COLUMNS if c not in ("birth_date", "birth_year"))
+    con.execute(f"create table t as select {cols}, cast(null as date) as birth_date, 0 as birth_year where false")
     db_api = DuckDBAPI(con)
     linker = Linker(
         [
@@ -50,8 +46,7 @@ def threshold_chart_spec(holdout: dict[str, Any], thresholds: Thresholds) -> dic
     ]
     return {
         "$schema": "https://vega.github.io/schema/vega-lite/v5.json",
-        "title": "Precision / recall against the threshold "
-        f"(ID hold-out, {holdout.get('records', 0)} records)",
+        "title": f"Precision / recall against the threshold (ID hold-out, {holdout.get('records', 0)} records)",
         "width": 640,
         "height": 360,
         "layer": [

@@ -74,12 +74,9 @@ def holdout_evaluation(
         where s.candidate_rank = 1
         """
     )
-    rows = con.execute(
-        curve_sql(best, n, tuple(sorted({*CURVE_THRESHOLDS, thresholds.accept, thresholds.review})))
-    )
+    rows = con.execute(curve_sql(best, n, tuple(sorted({*CURVE_THRESHOLDS, thresholds.accept, thresholds.review}))))
     curve = [
-        dict(zip(("threshold", "links", "correct", "precision", "recall"), r, strict=True))
-        for r in rows.fetchall()
+        dict(zip(("threshold", "links", "correct", "precision", "recall"), r, strict=True)) for r in rows.fetchall()
     ]
     at = {round(float(c["threshold"]), 6): c for c in curve}
     accept, review = at[round(thresholds.accept, 6)], at[round(thresholds.review, 6)]

@@ -41,9 +41,7 @@ def _name_part(part: str, label: str):
             # no term-frequency adjustment here: Splink would scale it by this level's own (small) u, which
             # punishes common names spelt without accents far below their real evidence
             cll.ExactMatchLevel(f"{part}_unaccented").configure(label_for_charts="exact without accents"),
-            cll.JaroWinklerLevel(f"{part}_unaccented", 0.9).configure(
-                label_for_charts="similar (Jaro-Winkler >= 0.9)"
-            ),
+            cll.JaroWinklerLevel(f"{part}_unaccented", 0.9).configure(label_for_charts="similar (Jaro-Winkler >= 0.9)"),
             cll.ElseLevel().configure(label_for_charts="different"),
         ],
     )
@@ -69,8 +67,7 @@ def comparisons() -> list:
                 "same month (month precision)",
             ),
             cll.CustomLevel(
-                "(birth_date_precision_l = 'year' or birth_date_precision_r = 'year')"
-                " and birth_year_l = birth_year_r",
+                "(birth_date_precision_l = 'year' or birth_date_precision_r = 'year') and birth_year_l = birth_year_r",
                 "same year (year precision)",
             ),
             cll.CustomLevel(
@@ -182,17 +179,13 @@ def load_model(path: Path | str | None = None) -> tuple[dict[str, Any], Threshol
     return data["splink_model"], Thresholds(**meta["thresholds"]), meta
 
 
-def save_model(
-    splink_model: dict[str, Any], thresholds: Thresholds, meta: dict[str, Any], path: Path | str
-) -> None:
+def save_model(splink_model: dict[str, Any], thresholds: Thresholds, meta: dict[str, Any], path: Path | str) -> None:
     """Write the model file: Splink's own model JSON under `splink_model`, ours under `doisoat`."""
     body = {
         "doisoat": {**meta, "thresholds": asdict(thresholds)},
         "splink_model": splink_model,
     }
-    Path(path).write_text(
-        json.dumps(body, indent=2, ensure_ascii=False, sort_keys=False) + "\n", encoding="utf-8"
-    )
+    Path(path).write_text(json.dumps(body, indent=2, ensure_ascii=False, sort_keys=False) + "\n", encoding="utf-8")
 
 
 def make_linker(db_api, master_table: str, records_table: str, settings):
@@ -204,9 +197,7 @@ def make_linker(db_api, master_table: str, records_table: str, settings):
     return Linker([master, records], settings, log_level=None)
 
 
-def train_on(
-    db_api, master_table: str, records_table: str, *, seed: int = 42, u_max_pairs: float = 2e7
-) -> dict:
+def train_on(db_api, master_table: str, records_table: str, *, seed: int = 42, u_max_pairs: float = 2e7) -> dict:
     """Estimate the model on two input tables: λ from deterministic rules, u by random sampling, m by EM."""
     from splink import block_on
 
@@ -220,9 +211,7 @@ def train_on(
     )
     linker.training.estimate_u_using_random_sampling(max_pairs=u_max_pairs, seed=seed)
     for rule in training_blocking_rules():
-        linker.training.estimate_parameters_using_expectation_maximisation(
-            rule, estimate_without_term_frequencies=True
-        )
+        linker.training.estimate_parameters_using_expectation_maximisation(rule, estimate_without_term_frequencies=True)
     return floor_m_probabilities(linker.misc.save_model_to_json(out_path=None))
 
 

@@ -254,9 +254,7 @@ def link_night(
 
         clock = time.perf_counter()
         decisions = _latest_decisions_sql()
-        rejected_cte = (
-            f"select source, source_record_id, personal_id from ({decisions}) where decision = 'reject'"
-        )
+        rejected_cte = f"select source, source_record_id, personal_id from ({decisions}) where decision = 'reject'"
         accepted_cte = f"select * from ({decisions}) where decision = 'accept'"
         scored = f"{WORK_SCHEMA}.scored"
         con.execute(f"create or replace table {scored} as {normalise_sql(candidates, rejected_cte)}")
@@ -264,9 +262,7 @@ def link_night(
             f"""select count(*) from {candidates} c join ({rejected_cte}) r
                 on c.record_uid = r.source || ':' || r.source_record_id and c.personal_id = r.personal_id"""
         ).fetchone()[0]
-        _write_outputs(
-            con, scored, records, master, accepted_cte, thresholds, as_of, level_labels(splink_model)
-        )
+        _write_outputs(con, scored, records, master, accepted_cte, thresholds, as_of, level_labels(splink_model))
         counts = con.execute(
             f"""select count(*), count(*) filter (where link_basis = 'model'),
                        count(*) filter (where link_basis = 'review_accepted') from {LINKS_TABLE}"""
@@ -281,16 +277,12 @@ def link_night(
             clock = time.perf_counter()
             from .evaluation import holdout_evaluation
 
-            result.holdout = holdout_evaluation(
-                con, splink_model, thresholds, staging, WORK_SCHEMA, holdout_size
-            )
+            result.holdout = holdout_evaluation(con, splink_model, thresholds, staging, WORK_SCHEMA, holdout_size)
             result.seconds["holdout"] = time.perf_counter() - clock
         if reports_dir is not None:
             from .charts import write_charts
 
-            result.charts = [
-                str(p) for p in write_charts(splink_model, thresholds, result.holdout, reports_dir)
-            ]
+            result.charts = [str(p) for p in write_charts(splink_model, thresholds, result.holdout, reports_dir)]
     finally:
         con.execute(f"drop schema if exists {WORK_SCHEMA} cascade")
     return result
@@ -334,9 +326,7 @@ def _write_outputs(con, scored, records, master, accepted_cte, thresholds, as_of
     evidence = ",\n".join(
         "case gamma_{c} {whens} end as evidence_{c}".format(
             c=c,
-            whens=" ".join(
-                f"when {g} then '{label.replace(chr(39), chr(39) * 2)}'" for g, label in labels[c].items()
-            ),
+            whens=" ".join(f"when {g} then '{label.replace(chr(39), chr(39) * 2)}'" for g, label in labels[c].items()),
         )
         for c in COMPARISON_NAMES
     )

@@ -45,9 +45,7 @@ class BuildSummary:
 
 def t(vi: object, en: object) -> Markup:
     """Both languages; CSS shows the chosen one."""
-    return Markup(
-        f'<span class="l-vi">{html.escape(str(vi))}</span><span class="l-en">{html.escape(str(en))}</span>'
-    )
+    return Markup(f'<span class="l-vi">{html.escape(str(vi))}</span><span class="l-en">{html.escape(str(en))}</span>')
 
 
 def _num(value) -> Markup:
@@ -103,9 +101,7 @@ def _environment() -> Environment:
 # --- shaping the data -------------------------------------------------------------------------------------
 
 
-def _indicator_rows(
-    rows: pd.DataFrame, catalogue: pd.DataFrame, below: dict[str, int] | None = None
-) -> list[dict]:
+def _indicator_rows(rows: pd.DataFrame, catalogue: pd.DataFrame, below: dict[str, int] | None = None) -> list[dict]:
     """Indicator table rows: the named indicators first, then each source's four criteria."""
     merged = rows.drop(columns=["target", "source", "criterion"], errors="ignore").merge(
         catalogue, on="indicator_code", how="inner"
@@ -151,9 +147,7 @@ def _scorecard(rows: list[dict]) -> tuple[list[dict], pd.DataFrame]:
             continue
         records = next((c["denominator"] for c in cells if c), 0)
         table.append({"source": source, "records": records, "cells": cells})
-        matrix[source] = {
-            c: (cell["rate"] if cell else None) for c, cell in zip(CRITERIA, cells, strict=True)
-        }
+        matrix[source] = {c: (cell["rate"] if cell else None) for c, cell in zip(CRITERIA, cells, strict=True)}
     return table, pd.DataFrame.from_dict(matrix, orient="index")
 
 
@@ -202,17 +196,13 @@ def _commune_summaries(data: ReportData, names: dict[str, str]) -> list[dict]:
             {
                 "code": code,
                 "name": names.get(code, code) if code != UNKNOWN_COMMUNE else None,
-                "records": int(records.get(code, 0))
-                if code != UNKNOWN_COMMUNE
-                else None,  # counted at province only
+                "records": int(records.get(code, 0)) if code != UNKNOWN_COMMUNE else None,  # counted at province only
                 "findings": int(findings.get(code, 0)),
                 "records_with_findings": int(with_findings.get(code, 0)),
                 "indicators_below": int(below.get(code, 0)),
                 "top_rule": top_rule.get(code) if len(top_rule) else None,
                 "in_province": code
-                in set(
-                    data.communes.loc[data.communes["province_code"] == data.province_code, "commune_code"]
-                ),
+                in set(data.communes.loc[data.communes["province_code"] == data.province_code, "commune_code"]),
             }
         )
     out.sort(key=lambda r: (-r["findings"], r["code"]))

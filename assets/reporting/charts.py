@@ -41,9 +41,7 @@ def _layout(lang: str, height: int, **extra) -> dict:
         "yaxis": {"automargin": True},
     }
     for key, value in extra.items():
-        layout[key] = (
-            layout[key] | value if isinstance(layout.get(key), dict) and isinstance(value, dict) else value
-        )
+        layout[key] = layout[key] | value if isinstance(layout.get(key), dict) and isinstance(value, dict) else value
     return layout
 
 
@@ -88,11 +86,7 @@ def scorecard_heatmap(scorecard: pd.DataFrame, lang: str, div_id: str) -> str:
             "ygap": 3,
         }
     ]
-    title = (
-        "Tỷ lệ bản ghi đạt từng tiêu chí (%)"
-        if lang == "vi"
-        else "Share of records meeting each criterion (%)"
-    )
+    title = "Tỷ lệ bản ghi đạt từng tiêu chí (%)" if lang == "vi" else "Share of records meeting each criterion (%)"
     layout = _layout(
         lang,
         80 + 48 * len(sources),
@@ -230,7 +224,5 @@ def communes_bar(summary: pd.DataFrame, lang: str, div_id: str) -> str:
         },
     ]
     title = "Xã/phường có nhiều lỗi nhất" if lang == "vi" else "Communes with the most findings"
-    layout = _layout(
-        lang, 160 + 40 * len(top), barmode="group", title=_title(title), xaxis={"tickformat": ","}
-    )
+    layout = _layout(lang, 160 + 40 * len(top), barmode="group", title=_title(title), xaxis={"tickformat": ","})
     return _html(data, layout, div_id)

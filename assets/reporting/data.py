@@ -70,8 +70,7 @@ def exceptions_sql(masked: bool) -> str:
     `record_uid` (a hash of source and key) only counts distinct records; it is never written.
     """
     names = " union all ".join(
-        f"select '{source}' as source, source_record_id, full_name from {view}"
-        for source, view in PERSON_VIEWS.items()
+        f"select '{source}' as source, source_record_id, full_name from {view}" for source, view in PERSON_VIEWS.items()
     )
     id_expr = mask_id_sql if masked else (lambda column: column)
     name_expr = mask_name_sql if masked else (lambda column: column)

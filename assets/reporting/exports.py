@@ -40,9 +40,7 @@ COLUMNS = {
 WIDTHS = [24, 10, 18, 16, 22, 20, 22, 10, 60, 60]
 
 
-def exception_table(
-    frame: pd.DataFrame, rules: pd.DataFrame, communes: dict[str, str], lang: str
-) -> pd.DataFrame:
+def exception_table(frame: pd.DataFrame, rules: pd.DataFrame, communes: dict[str, str], lang: str) -> pd.DataFrame:
     """The downloadable exception list in one language (names and IDs as the query gave them)."""
     index = 0 if lang == "vi" else 1
     rule_text = rules[[f"description_{lang}", f"action_{lang}"]]
@@ -138,10 +136,7 @@ def sheet_rows(table: pd.DataFrame) -> pd.Series:
     body = pd.Series("<row>", index=table.index, dtype=object)
     for column in table.columns:
         body = (
-            body
-            + '<c t="inlineStr"><is><t xml:space="preserve">'
-            + _escape(table[column].fillna(""))
-            + "</t></is></c>"
+            body + '<c t="inlineStr"><is><t xml:space="preserve">' + _escape(table[column].fillna("")) + "</t></is></c>"
         )
     return body + "</row>"
 
@@ -158,15 +153,11 @@ def write_xlsx(columns: list[str], rows_xml: pd.Series, path: Path, sheet: str) 
     letters = [_letters(n) for n in range(1, len(columns) + 1)]
     header = (
         "<row>"
-        + "".join(
-            f'<c t="inlineStr" s="1"><is><t>{html.escape(name, quote=False)}</t></is></c>' for name in columns
-        )
+        + "".join(f'<c t="inlineStr" s="1"><is><t>{html.escape(name, quote=False)}</t></is></c>' for name in columns)
         + "</row>"
     )
     last = f"{letters[-1]}{len(rows_xml) + 1}"
-    cols = "".join(
-        f'<col min="{n}" max="{n}" width="{w}" customWidth="1"/>' for n, w in enumerate(WIDTHS, start=1)
-    )
+    cols = "".join(f'<col min="{n}" max="{n}" width="{w}" customWidth="1"/>' for n, w in enumerate(WIDTHS, start=1))
     sheet_xml = (
         '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
         '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
@@ -202,8 +193,7 @@ class ExceptionExports:
     def __init__(self, frame: pd.DataFrame, rules: pd.DataFrame, communes: dict[str, str]):
         self.key = frame["commune"].reset_index(drop=True)
         self.tables = {
-            lang: exception_table(frame, rules, communes, lang).reset_index(drop=True)
-            for lang in ("vi", "en")
+            lang: exception_table(frame, rules, communes, lang).reset_index(drop=True) for lang in ("vi", "en")
         }
         self.rows = {lang: sheet_rows(table) for lang, table in self.tables.items()}
 
@@ -216,9 +206,7 @@ class ExceptionExports:
             csv_name, xlsx_name = f"{stem}_{lang}.csv", f"{stem}_{lang}.xlsx"
             table = self.tables[lang][selected]
             table.to_csv(directory / csv_name, index=False, encoding="utf-8-sig")
-            write_xlsx(
-                list(table.columns), self.rows[lang][selected], directory / xlsx_name, self.SHEETS[lang]
-            )
+            write_xlsx(list(table.columns), self.rows[lang][selected], directory / xlsx_name, self.SHEETS[lang])
             files[f"csv_{lang}"] = csv_name
             files[f"xlsx_{lang}"] = xlsx_name
         return files

@@ -166,9 +166,7 @@ def invariant_suites(catalogues: dict[str, list[str]]) -> dict:
     sector = ["vaccination", "social", "civil", "children"]
     suites = {
         "fct_indicators": [
-            e.ExpectColumnPairValuesAToBeGreaterThanB(
-                column_A="denominator", column_B="numerator", or_equal=True
-            ),
+            e.ExpectColumnPairValuesAToBeGreaterThanB(column_A="denominator", column_B="numerator", or_equal=True),
             e.ExpectColumnValuesToBeBetween(column="numerator", min_value=0),
             e.ExpectColumnValuesToBeBetween(column="rate", min_value=0, max_value=100),
             e.ExpectColumnValuesToBeInSet(column="rate_is_numerator_over_denominator", value_set=[True]),
@@ -219,9 +217,7 @@ def _observed(result: dict) -> tuple[int, int, float | None]:
 
 def _expectation_label(config) -> str:
     kwargs = config.kwargs
-    columns = (
-        kwargs.get("column") or kwargs.get("column_list") or [kwargs.get("column_A"), kwargs.get("column_B")]
-    )
+    columns = kwargs.get("column") or kwargs.get("column_list") or [kwargs.get("column_A"), kwargs.get("column_B")]
     return f"{config.type}({columns})"
 
 

@@ -88,11 +88,7 @@ def _criterion_columns(indicators: list[Indicator], source: str) -> list[str]:
 
 def _named_columns(indicators: list[Indicator], source: str) -> list[str]:
     codes = {i.code for i in indicators if i.source == source and not i.criterion}
-    return [
-        f"{expr} as {code}"
-        for code, (src, expr) in NAMED_INDICATORS.items()
-        if src == source and code in codes
-    ]
+    return [f"{expr} as {code}" for code, (src, expr) in NAMED_INDICATORS.items() if src == source and code in codes]
 
 
 def units_sql(indicators: list[Indicator], source: str) -> str:
@@ -225,9 +221,7 @@ def read_invariant_batches(con, as_of: dt.date) -> dict[str, pd.DataFrame]:
 def read_catalogues(con) -> dict[str, list[str]]:
     """The rule and indicator codes of the reference catalogues."""
     return {
-        "rule_codes": [
-            r[0] for r in con.execute("select rule_code from reference.rules order by 1").fetchall()
-        ],
+        "rule_codes": [r[0] for r in con.execute("select rule_code from reference.rules order by 1").fetchall()],
         "indicator_codes": [
             r[0] for r in con.execute("select indicator_code from reference.indicators order by 1").fetchall()
         ],

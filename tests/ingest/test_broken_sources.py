@@ -22,8 +22,11 @@ def _payment_db(path: Path, rows: list[tuple], columns: str | None = None) -> st
     con = sqlite3.connect(path)
     con.execute(
         "create table PAYMENT ("
-        + (columns or "PAYMENT_ID INTEGER, BENEFICIARY_ID INTEGER, PERIOD VARCHAR, AMOUNT INTEGER, "
-           "METHOD VARCHAR, PAID_AT DATE")
+        + (
+            columns
+            or "PAYMENT_ID INTEGER, BENEFICIARY_ID INTEGER, PERIOD VARCHAR, AMOUNT INTEGER, "
+            "METHOD VARCHAR, PAID_AT DATE"
+        )
         + ")"
     )
     if rows:
@@ -68,9 +71,12 @@ def test_bad_rows_are_quarantined_with_reason_and_the_rest_loads(tmp_path, wareh
     row = json.loads(warehouse.execute("select row_json from raw._quarantine where record_key = '2'").fetchone()[0])
     assert row["beneficiary_id"] == "x"
     # every raw row carries the night and the extraction time
-    assert warehouse.execute(
-        "select count(*) from raw.social__payment where _as_of = ? and _extracted_at is not null", [AS_OF]
-    ).fetchone()[0] == stats.rows_loaded
+    assert (
+        warehouse.execute(
+            "select count(*) from raw.social__payment where _as_of = ? and _extracted_at is not null", [AS_OF]
+        ).fetchone()[0]
+        == stats.rows_loaded
+    )
 
 
 def test_duplicate_key_across_batches_is_quarantined(tmp_path, warehouse):
@@ -99,7 +105,9 @@ def test_missing_column_is_named(tmp_path, warehouse):
     url = _payment_db(
         tmp_path / "s.sqlite", [], "PAYMENT_ID INTEGER, BENEFICIARY_ID INTEGER, PERIOD VARCHAR, METHOD VARCHAR"
     )
-    with pytest.raises(SourceError, match=r"^source social \(sqlite:///.*\): table PAYMENT has no column AMOUNT, PAID_AT$"):
+    with pytest.raises(
+        SourceError, match=r"^source social \(sqlite:///.*\): table PAYMENT has no column AMOUNT, PAID_AT$"
+    ):
         ingest_table(warehouse, "social", url, PAYMENT, AS_OF)
 
 

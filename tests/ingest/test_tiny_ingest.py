@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 from assets.ingest import ingest_table
 from expectations.contracts import CONTRACTS
-from tests.support import AS_OF, simulate_into
+from tests.support import AS_OF
 
 
 def _ingest_all(urls: dict[str, str], warehouse) -> dict[str, tuple[int, int, int]]:
@@ -33,7 +33,10 @@ def _ingest_all(urls: dict[str, str], warehouse) -> dict[str, tuple[int, int, in
 
 @pytest.fixture(scope="module")
 def tiny_raw_counts(tiny_sources, tmp_path_factory):
-    urls = {s: f"sqlite:///{tiny_sources / f'{s}.sqlite'}" for s in ("population", "vaccination", "social", "civil", "children")}
+    urls = {
+        s: f"sqlite:///{tiny_sources / f'{s}.sqlite'}"
+        for s in ("population", "vaccination", "social", "civil", "children")
+    }
     return _ingest_all(urls, tmp_path_factory.mktemp("ingest") / "w.duckdb")
 
 
@@ -50,15 +53,21 @@ def test_raw_values_are_text_with_night_and_extraction_time(tiny_sources, tmp_pa
     contract = next(c for c in CONTRACTS if c.table == "BENEFICIARY")
     con = duckdb.connect(str(tmp_path / "w.duckdb"))
     ingest_table(con, "social", f"sqlite:///{tiny_sources / 'social.sqlite'}", contract, AS_OF)
-    types = dict(con.execute(
-        "select column_name, data_type from information_schema.columns where table_name = 'social__beneficiary'"
-    ).fetchall())
+    types = dict(
+        con.execute(
+            "select column_name, data_type from information_schema.columns where table_name = 'social__beneficiary'"
+        ).fetchall()
+    )
     assert {c: types[c] for c in contract.raw_columns} == {c: "VARCHAR" for c in contract.raw_columns}
     assert types["_as_of"] == "DATE" and types["_extracted_at"] == "TIMESTAMP"
     # a DATE column renders as YYYY-MM-DD text
-    assert con.execute(
-        "select count(*) from raw.social__beneficiary where dob is not null and not regexp_full_match(dob, '\\d{4}-\\d{2}-\\d{2}')"
-    ).fetchone()[0] == 0
+    assert (
+        con.execute(
+            "select count(*) from raw.social__beneficiary"
+            " where dob is not null and not regexp_full_match(dob, '\\d{4}-\\d{2}-\\d{2}')"
+        ).fetchone()[0]
+        == 0
+    )
 
 
 PG_URL = os.environ.get("DOISOAT_TEST_PG_URL")

@@ -30,9 +30,7 @@ AS_OF = dt.date(2026, 11, 25)
 def strip(name: str) -> str:
     import unicodedata
 
-    return "".join(c for c in unicodedata.normalize("NFD", name) if unicodedata.category(c) != "Mn").replace(
-        "đ", "d"
-    )
+    return "".join(c for c in unicodedata.normalize("NFD", name) if unicodedata.category(c) != "Mn").replace("đ", "d")
 
 
 @pytest.fixture()
@@ -43,13 +41,9 @@ def world(tmp_path):
     b = Person("079199000002", "nguyễn văn namsake", dt.date(1990, 5, 17), "M", COMMUNES[1])
     master += [a, b]
     records = [record_of(p, "vaccination", f"v{i}") for i, p in enumerate(master[:60])]
-    records += [
-        record_of(p, "social", f"s{i}", name=strip(p.name).upper()) for i, p in enumerate(master[60:90])
-    ]
+    records += [record_of(p, "social", f"s{i}", name=strip(p.name).upper()) for i, p in enumerate(master[60:90])]
     moved = master[90]
-    records.append(
-        record_of(moved, "children", "moved", commune=next(c for c in COMMUNES if c != moved.commune))
-    )
+    records.append(record_of(moved, "children", "moved", commune=next(c for c in COMMUNES if c != moved.commune)))
     records.append(record_of(a, "civil", "namesake_a"))
     records.append(record_of(b, "civil", "namesake_unknown_commune", commune=None))
     records.append(
@@ -108,8 +102,7 @@ def test_namesakes_are_never_merged(world):
     # without a commune the two namesakes are indistinguishable: no link, both go to review
     assert ("civil", "namesake_unknown_commune") not in made
     queued = con.execute(
-        f"select personal_id, match_probability from {REVIEW_TABLE} "
-        "where source_record_id = 'namesake_unknown_commune'"
+        f"select personal_id, match_probability from {REVIEW_TABLE} where source_record_id = 'namesake_unknown_commune'"
     ).fetchall()
     assert {p for p, _ in queued} == {"079199000001", "079199000002"}
     assert all(prob < 0.5 for _, prob in queued)
@@ -138,9 +131,7 @@ def test_review_decisions_are_applied_next_night(world):
         decision="reject",
         decided_by="steward-1",
     )
-    linked_pair = con.execute(
-        f"select source, source_record_id, personal_id from {LINKS_TABLE} limit 1"
-    ).fetchone()
+    linked_pair = con.execute(f"select source, source_record_id, personal_id from {LINKS_TABLE} limit 1").fetchone()
     record_decision(
         con,
         source=linked_pair[0],
@@ -151,9 +142,7 @@ def test_review_decisions_are_applied_next_night(world):
     )
     link_night(con, AS_OF + dt.timedelta(days=1), holdout_size=0)
     made = links(con)
-    assert made.get(tuple(linked_pair[:2]), (None,))[0] != linked_pair[2], (
-        "a rejected pair is never proposed again"
-    )
+    assert made.get(tuple(linked_pair[:2]), (None,))[0] != linked_pair[2], "a rejected pair is never proposed again"
     queued = {r[0] for r in con.execute(f"select personal_id from {REVIEW_TABLE}").fetchall()}
     assert linked_pair[2] not in queued
     # with the namesake in the other commune rejected, the remaining candidate stands alone

@@ -7,17 +7,14 @@ import duckdb
 from bench.linkage_eval import evaluate
 
 PROBABILISTIC_IN_MARTS = (
-    "(select source, source_record_id, personal_id from marts.fct_reconciliation"
-    " where match_method = 'probabilistic')"
+    "(select source, source_record_id, personal_id from marts.fct_reconciliation where match_method = 'probabilistic')"
 )
 
 
 def test_probabilistic_links_meet_the_targets(tiny_night, tiny_sources):
     m = evaluate(tiny_night, tiny_sources / "ground_truth.parquet", links_table=PROBABILISTIC_IN_MARTS)
     assert m["probabilistic_records"] > 0
-    assert m["precision"] >= 0.995, {
-        k: m[k] for k in ("links", "correct_links", "none_linked", "wrong_person")
-    }
+    assert m["precision"] >= 0.995, {k: m[k] for k in ("links", "correct_links", "none_linked", "wrong_person")}
     assert m["recall"] >= 0.98, {k: m[k] for k in ("probabilistic_records", "found")}
     assert m["none_linked"] == 0, "records of people the master does not have stay unlinked"
 

@@ -15,8 +15,11 @@ def test_definitions_load_with_layers():
     groups = {graph.get(key).group_name for key in graph.get_all_asset_keys() if graph.get(key).is_materializable}
     assert {"raw", "staging", "intermediate", "marts", "reference"} <= groups
     # lineage: a mart depends, through staging, on the raw ingest assets
-    upstream = graph.upstream_key_closure({dg.AssetKey(["marts", "fct_reconciliation"])}) if hasattr(
-        graph, "upstream_key_closure") else None
+    upstream = (
+        graph.upstream_key_closure({dg.AssetKey(["marts", "fct_reconciliation"])})
+        if hasattr(graph, "upstream_key_closure")
+        else None
+    )
     if upstream is not None:
         assert dg.AssetKey(["raw", "vaccination__doi_tuong"]) in upstream
 

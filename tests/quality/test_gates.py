@@ -98,9 +98,7 @@ def test_numerator_above_denominator_is_an_error(scratch_warehouse, tmp_path):
     results = _run(warehouse, as_of, tmp_path / "gx")
     invariant = results.invariants["fct_indicators"]
     assert not invariant.success
-    assert any(
-        "expect_column_pair_values_a_to_be_greater_than_b" in f["expectation"] for f in invariant.failures
-    )
+    assert any("expect_column_pair_values_a_to_be_greater_than_b" in f["expectation"] for f in invariant.failures)
     mart = {code: row[:3] for code, row in _province_rows(warehouse, as_of).items()}
     checks = {c.check_name: c for c in check_results(results, mart, {})}
     assert not checks["civil_digitised"].passed

@@ -87,7 +87,6 @@ def test_deterministic_links_are_exact(deterministic_night, truth):
 
 
 def test_indicators_equal_those_computed_from_truth(deterministic_night, truth, tiny_sources):
-    recon = _marts(deterministic_night, "fct_reconciliation")
     truth = truth.assign(_rules=truth["rule_codes_deterministic"].map(list))
     linked = truth["link_class"].isin(["personal_id", "legacy_id"]) & (truth["record_kind"] == "record")
     truth["_linked_id"] = truth["true_personal_id"].where(linked)
@@ -103,8 +102,10 @@ def test_indicators_equal_those_computed_from_truth(deterministic_night, truth, 
         assert int(differs.sum()) == 0, merged.loc[differs, keys + [f"{part}_expected", f"{part}_actual"]].to_string()
     assert set(actual["indicator_code"]) == set(pd.read_csv("seeds/indicators.csv")["indicator_code"])
     exact = actual["denominator"] > 0
-    assert ((actual.loc[exact, "rate"] - 100.0 * actual.loc[exact, "numerator"] / actual.loc[exact, "denominator"]).abs()
-            < 1e-9).all()
+    assert (
+        (actual.loc[exact, "rate"] - 100.0 * actual.loc[exact, "numerator"] / actual.loc[exact, "denominator"]).abs()
+        < 1e-9
+    ).all()
 
 
 def test_rerunning_a_night_replaces_only_that_night(deterministic_night, tiny_sources, tmp_path):

@@ -11,7 +11,7 @@ CRITERIA = ("dung", "du", "sach", "song")
 
 def rule_criteria() -> dict[str, str]:
     rules = pd.read_csv(Path(__file__).resolve().parents[2] / "seeds" / "rules.csv", dtype=str)
-    return dict(zip(rules["rule_code"], rules["criterion"]))
+    return dict(zip(rules["rule_code"], rules["criterion"], strict=True))
 
 
 def expected_findings(truth: pd.DataFrame, column: str) -> pd.DataFrame:
@@ -56,8 +56,9 @@ def expected_indicators(truth: pd.DataFrame, sources: Path, reconciled: pd.Serie
     social = _read(sources, "social", "select BENEFICIARY_ID, PAY_METHOD, BANK_ACCOUNT, STATUS from BENEFICIARY")
     social["source_record_id"] = social["BENEFICIARY_ID"].astype(str)
     social["active"] = social["STATUS"] == "ACTIVE"
-    social["paid_to_account"] = social["active"] & (social["PAY_METHOD"] == "ACCOUNT") & (
-        social["BANK_ACCOUNT"].fillna("").str.strip() != "")
+    social["paid_to_account"] = (
+        social["active"] & (social["PAY_METHOD"] == "ACCOUNT") & (social["BANK_ACCOUNT"].fillna("").str.strip() != "")
+    )
     civil = _read(sources, "civil", "select id, trang_thai_so_hoa from ho_tich")
     civil["source_record_id"] = civil["id"].astype(str)
     children = _read(sources, "children", "select ma_tre, ma_dinh_danh from tre_em")
@@ -73,14 +74,26 @@ def expected_indicators(truth: pd.DataFrame, sources: Path, reconciled: pd.Serie
     specs.append(("children_reviewed", by_source["children"] & units["reconciled"], by_source["children"]))
     specs.append(("vaccination_clean", by_source["vaccination"] & units["reconciled"], by_source["vaccination"]))
     specs.append(("social_reconciled", by_source["social"] & units["reconciled"], by_source["social"]))
-    specs.append(("vaccine_passports_signed", by_source["vaccination"] & units["source_record_id"].isin(passports),
-                  by_source["vaccination"]))
+    specs.append(
+        (
+            "vaccine_passports_signed",
+            by_source["vaccination"] & units["source_record_id"].isin(passports),
+            by_source["vaccination"],
+        )
+    )
     digitised = set(civil.loc[civil["trang_thai_so_hoa"] == "DA_SO_HOA", "source_record_id"])
-    specs.append(("civil_digitised", by_source["civil"] & units["source_record_id"].isin(digitised), by_source["civil"]))
+    specs.append(
+        ("civil_digitised", by_source["civil"] & units["source_record_id"].isin(digitised), by_source["civil"])
+    )
     active = set(social.loc[social["active"], "source_record_id"])
     to_account = set(social.loc[social["paid_to_account"], "source_record_id"])
-    specs.append(("social_account_payment", by_source["social"] & units["source_record_id"].isin(to_account),
-                  by_source["social"] & units["source_record_id"].isin(active)))
+    specs.append(
+        (
+            "social_account_payment",
+            by_source["social"] & units["source_record_id"].isin(to_account),
+            by_source["social"] & units["source_record_id"].isin(active),
+        )
+    )
     own_id = children.set_index("source_record_id")["clean_id"]
     child_rec = by_source["children"] & units["reconciled"]
     same_id = units["source_record_id"].map(own_id).eq(units["_linked_id"]) & child_rec
@@ -90,20 +103,33 @@ def expected_indicators(truth: pd.DataFrame, sources: Path, reconciled: pd.Serie
     for code, numerator, denominator in specs:
         scoped = pd.DataFrame({"scope_code": units["commune_code"], "numerator": numerator, "denominator": denominator})
         scoped = scoped[denominator]
-        frames.append(pd.DataFrame({"scope_level": ["province"], "scope_code": [None], "indicator_code": [code],
-                                    "numerator": [int(scoped["numerator"].sum())],
-                                    "denominator": [int(scoped["denominator"].sum())]}))
-        communes = scoped.dropna(subset=["scope_code"]).groupby("scope_code", as_index=False)[
-            ["numerator", "denominator"]].sum()
+        frames.append(
+            pd.DataFrame(
+                {
+                    "scope_level": ["province"],
+                    "scope_code": [None],
+                    "indicator_code": [code],
+                    "numerator": [int(scoped["numerator"].sum())],
+                    "denominator": [int(scoped["denominator"].sum())],
+                }
+            )
+        )
+        communes = (
+            scoped.dropna(subset=["scope_code"])
+            .groupby("scope_code", as_index=False)[["numerator", "denominator"]]
+            .sum()
+        )
         frames.append(communes.assign(scope_level="commune", indicator_code=code))
     out = pd.concat(frames, ignore_index=True)
     return out.astype({"numerator": "int64", "denominator": "int64"})[
-        ["scope_level", "scope_code", "indicator_code", "numerator", "denominator"]]
+        ["scope_level", "scope_code", "indicator_code", "numerator", "denominator"]
+    ]
 
 
 def reconciled_mask(truth: pd.DataFrame, linked: pd.Series) -> pd.Series:
     """Linked and no finding of criterion dung or sach and no FIELD_MISSING (OUTPUTS.md)."""
     criteria = rule_criteria()
     blocking = truth["_rules"].map(
-        lambda codes: any(criteria[r] in ("dung", "sach") or r == "FIELD_MISSING" for r in codes))
+        lambda codes: any(criteria[r] in ("dung", "sach") or r == "FIELD_MISSING" for r in codes)
+    )
     return linked & ~blocking

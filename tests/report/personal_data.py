@@ -73,12 +73,8 @@ def personal_values(warehouse: Path) -> tuple[set[str], set[str]]:
                 " where table_schema in ('raw', 'staging')"
             ).fetchall()
         }
-        id_sources = [
-            (f"raw.{t}", c) for t, cs in RAW_IDS.items() if t in tables for c in cs if (t, c) in columns
-        ]
-        name_sources = [
-            (f"raw.{t}", c) for t, cs in RAW_NAMES.items() if t in tables for c in cs if (t, c) in columns
-        ]
+        id_sources = [(f"raw.{t}", c) for t, cs in RAW_IDS.items() if t in tables for c in cs if (t, c) in columns]
+        name_sources = [(f"raw.{t}", c) for t, cs in RAW_NAMES.items() if t in tables for c in cs if (t, c) in columns]
         for view in STAGING:  # the scratch warehouse has staging only; the real one has both
             for column in ("personal_id", "id_clean", "id12", "id9"):
                 if (view, column) in columns:
@@ -94,9 +90,7 @@ def personal_values(warehouse: Path) -> tuple[set[str], set[str]]:
                 if digits.isdigit() and len(digits) >= 9:
                     ids.add(digits)
         for table, column in name_sources:
-            for (value,) in con.execute(
-                f"select distinct {column} from {table} where {column} is not null"
-            ).fetchall():
+            for (value,) in con.execute(f"select distinct {column} from {table} where {column} is not null").fetchall():
                 folded = _fold(value)
                 if len(folded.split()) >= 2:
                     names.add(folded)
@@ -112,9 +106,7 @@ def report_texts(directory: Path):
         if path.suffix == ".xlsx":
             with zipfile.ZipFile(path) as archive:
                 text = " ".join(
-                    archive.read(n).decode("utf-8", "replace")
-                    for n in archive.namelist()
-                    if n.endswith(".xml")
+                    archive.read(n).decode("utf-8", "replace") for n in archive.namelist() if n.endswith(".xml")
                 )
         elif path.suffix in {".png", ".gif", ".ico", ".otf", ".ttf", ".woff", ".woff2", ".jpg"}:
             continue

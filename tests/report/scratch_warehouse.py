@@ -72,17 +72,14 @@ def build_scratch_warehouse(path: Path, seed: int = 11) -> Path:
     con = duckdb.connect(str(path))
     for schema in ("reference", "staging", "marts"):
         con.execute(f"create schema {schema}")
-    con.execute(
-        f"create table reference.rules as select * from read_csv('{SEEDS / 'rules.csv'}', all_varchar=true)"
-    )
+    con.execute(f"create table reference.rules as select * from read_csv('{SEEDS / 'rules.csv'}', all_varchar=true)")
     con.execute(
         f"create table reference.indicators as select * replace (cast(target as double) as target)"
         f" from read_csv('{SEEDS / 'indicators.csv'}', all_varchar=true)"
     )
     for table in ("admin_communes", "admin_provinces"):
         con.execute(
-            f"create table reference.{table} as select * from read_csv('{SEEDS / (table + '.csv')}',"
-            " all_varchar=true)"
+            f"create table reference.{table} as select * from read_csv('{SEEDS / (table + '.csv')}', all_varchar=true)"
         )
     rules = dict(con.execute("select rule_code, criterion from reference.rules").fetchall())
     communes = [
@@ -118,9 +115,7 @@ def build_scratch_warehouse(path: Path, seed: int = 11) -> Path:
             record_rules = [r for r in source_rules if rng.random() < 0.12]
             if not linked:
                 record_rules.append("NOT_LINKED")
-            fails_reconcile = (
-                any(rules[r] in ("dung", "sach") for r in record_rules) or "FIELD_MISSING" in record_rules
-            )
+            fails_reconcile = any(rules[r] in ("dung", "sach") for r in record_rules) or "FIELD_MISSING" in record_rules
             recon.append(
                 {
                     "source": source,
@@ -159,9 +154,7 @@ def build_scratch_warehouse(path: Path, seed: int = 11) -> Path:
                     "bank_account": "0123456789",
                 }
             if source == "civil":
-                row |= {
-                    "digitisation_status": rng.choice(["DA_SO_HOA", "DA_SO_HOA", "DA_NHAP", "CHUA_SO_HOA"])
-                }
+                row |= {"digitisation_status": rng.choice(["DA_SO_HOA", "DA_SO_HOA", "DA_NHAP", "CHUA_SO_HOA"])}
             staging[source].append(row)
             if source == "vaccination" and rng.random() < 0.7:
                 passports.append({"source_record_id": key})
@@ -203,13 +196,10 @@ def build_scratch_warehouse(path: Path, seed: int = 11) -> Path:
     con.execute("create table staging.stg_vaccination__ho_chieu_vac_xin as select * from passports_df")
     con.register("recon_df", pd.DataFrame(recon))
     con.execute(
-        "create table marts.fct_reconciliation as select * replace (cast(as_of as date) as as_of)"
-        " from recon_df"
+        "create table marts.fct_reconciliation as select * replace (cast(as_of as date) as as_of) from recon_df"
     )
     con.register("findings_df", pd.DataFrame(findings))
-    con.execute(
-        "create table marts.fct_findings as select * replace (cast(as_of as date) as as_of) from findings_df"
-    )
+    con.execute("create table marts.fct_findings as select * replace (cast(as_of as date) as as_of) from findings_df")
 
     # fct_indicators from the same counting units as the gates, at province and commune scope
     con.execute("""create table marts.fct_indicators (as_of date, indicator_code varchar, scope_level varchar,

@@ -61,9 +61,7 @@ def _check_masked(warehouse: Path, as_of, out: Path):
 
     unmasked = build_report(warehouse, as_of, out, masked=False).parent
     assert unmasked.name == f"{as_of.isoformat()}-unmasked"
-    assert leaks(unmasked, ids, names, skip={"static/plotly.min.js"}), (
-        "the scan finds names in an unmasked report"
-    )
+    assert leaks(unmasked, ids, names, skip={"static/plotly.min.js"}), "the scan finds names in an unmasked report"
 
 
 def test_masked_report_has_no_personal_data_scratch(scratch_warehouse, tmp_path):

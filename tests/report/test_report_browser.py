@@ -33,9 +33,7 @@ def browser():
     if not CHROMIUM.exists():
         if os.environ.get("DOISOAT_TEST_REQUIRE_BROWSER"):
             pytest.fail(f"{CHROMIUM} is missing and DOISOAT_TEST_REQUIRE_BROWSER is set")
-        pytest.skip(
-            f"{CHROMIUM} is missing (install Debian's chromium; set DOISOAT_TEST_REQUIRE_BROWSER to fail)"
-        )
+        pytest.skip(f"{CHROMIUM} is missing (install Debian's chromium; set DOISOAT_TEST_REQUIRE_BROWSER to fail)")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
@@ -66,8 +64,7 @@ def _commune_findings(warehouse, as_of) -> dict:
     con = duckdb.connect(str(warehouse), read_only=True)
     try:
         rows = con.execute(
-            "select coalesce(commune_code, 'unknown'), count(*) from marts.fct_findings"
-            " where as_of = ? group by 1",
+            "select coalesce(commune_code, 'unknown'), count(*) from marts.fct_findings where as_of = ? group by 1",
             [as_of],
         ).fetchall()
     finally:

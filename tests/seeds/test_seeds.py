@@ -180,9 +180,7 @@ def test_code_lists_reuse_numbers() -> None:
     assert old["00070"] == "Phường Hàng Trống"
     assert new["00070"] == "Phường Hoàn Kiếm"
     default = {
-        r["old_commune_code"]: r["new_commune_code"]
-        for r in rows("commune_crosswalk.csv")
-        if r["is_default"] == "true"
+        r["old_commune_code"]: r["new_commune_code"] for r in rows("commune_crosswalk.csv") if r["is_default"] == "true"
     }
     assert default["00070"] == "00070"
 
@@ -265,9 +263,7 @@ def test_vaccines_and_categories() -> None:
         assert all(r["name_vi"] and r["name_en"] for r in rows(name))
 
 
-@pytest.mark.skipif(
-    importlib.util.find_spec("vietnamadminunits") is None, reason="needs the 'seeds' dependency group"
-)
+@pytest.mark.skipif(importlib.util.find_spec("vietnamadminunits") is None, reason="needs the 'seeds' dependency group")
 def test_committed_seeds_match_generator(tmp_path: Path) -> None:
     """The committed CSVs are exactly what seeds/generate.py writes (deterministic, up to date)."""
     result = subprocess.run(

@@ -159,16 +159,33 @@ def check(urls: dict[str, str], as_of: dt.date) -> pd.DataFrame:
         codes = sorted(r)
         mat = np.column_stack([np.asarray(r[k], dtype=bool) for k in codes])
         arr = np.array(codes, dtype=object)
-        out.append(pd.DataFrame({"source": src, "source_record_id": keys.astype(str).to_numpy(),
-                                 "rules": [list(arr[x]) for x in mat], "commune_code": res.to_numpy()}))
+        out.append(
+            pd.DataFrame(
+                {
+                    "source": src,
+                    "source_record_id": keys.astype(str).to_numpy(),
+                    "rules": [list(arr[x]) for x in mat],
+                    "commune_code": res.to_numpy(),
+                }
+            )
+        )
 
     sexmap = {"Nam": "M", "Nữ": "F", unicodedata.normalize("NFD", "Nữ"): "F"}
     # vaccination
     v = read(urls["vaccination"], "doi_tuong")
     mt = read(urls["vaccination"], "mui_tiem")
     dob = parse_date(v["ngay_sinh"], as_of)
-    r, link, mm, res = sector("vaccination", v, "ma_doi_tuong", v["ho_ten"], dob, v["gioi_tinh"].map(sexmap),
-                              "so_giay_to", "ma_xa", "ma_xa_cu")
+    r, link, mm, res = sector(
+        "vaccination",
+        v,
+        "ma_doi_tuong",
+        v["ho_ten"],
+        dob,
+        v["gioi_tinh"].map(sexmap),
+        "so_giay_to",
+        "ma_xa",
+        "ma_xa_cu",
+    )
     dd, dinv = parse_date(mt["ngay_tiem"], as_of)
     mind = dd.groupby(mt["ma_doi_tuong"]).min()
     anyinv = dinv.groupby(mt["ma_doi_tuong"]).any()
@@ -179,25 +196,52 @@ def check(urls: dict[str, str], as_of: dt.date) -> pd.DataFrame:
     s = read(urls["social"], "BENEFICIARY")
     pay = read(urls["social"], "PAYMENT")
     sdob = pd.to_datetime(s["DOB"])
-    r, link, mm, res = sector("social", s, "BENEFICIARY_ID", s["FULL_NAME"], (sdob, pd.Series(False, index=s.index)),
-                              s["GENDER"].map({1: "M", 2: "F"}), "ID_NUMBER", "COMMUNE_CODE", "COMMUNE_CODE_OLD")
+    r, link, mm, res = sector(
+        "social",
+        s,
+        "BENEFICIARY_ID",
+        s["FULL_NAME"],
+        (sdob, pd.Series(False, index=s.index)),
+        s["GENDER"].map({1: "M", 2: "F"}),
+        "ID_NUMBER",
+        "COMMUNE_CODE",
+        "COMMUNE_CODE_OLD",
+    )
     r["FIELD_MISSING"] = r["FIELD_MISSING"] | ((s["PAY_METHOD"] == "ACCOUNT") & s["BANK_ACCOUNT"].isna())
     gone = mm["status"].isin(["DECEASED", "RENOUNCED"])
     r["DECEASED_ACTIVE"] = link.notna() & gone & (s["STATUS"] == "ACTIVE")
     lastpay = pd.to_datetime(pay["PAID_AT"]).groupby(pay["BENEFICIARY_ID"]).max()
-    r["PAID_AFTER_DEATH"] = link.notna() & mm["death_date"].notna() & (
-        s["BENEFICIARY_ID"].map(lastpay) > pd.to_datetime(mm["death_date"]))
+    r["PAID_AFTER_DEATH"] = (
+        link.notna() & mm["death_date"].notna() & (s["BENEFICIARY_ID"].map(lastpay) > pd.to_datetime(mm["death_date"]))
+    )
     emit("social", s["BENEFICIARY_ID"], r, res)
     # civil
     c = read(urls["civil"], "ho_tich")
-    r, link, mm, res = sector("civil", c, "id", c["ho_ten"], parse_date(c["ngay_sinh"], as_of),
-                              c["gioi_tinh"].map(sexmap), "so_dinh_danh", civil=True)
+    r, link, mm, res = sector(
+        "civil",
+        c,
+        "id",
+        c["ho_ten"],
+        parse_date(c["ngay_sinh"], as_of),
+        c["gioi_tinh"].map(sexmap),
+        "so_dinh_danh",
+        civil=True,
+    )
     deaths = set(link[(c["loai"] == "KHAI_TU") & link.notna()])
     emit("civil", c["id"], r, res)
     # children
     t = read(urls["children"], "tre_em")
-    r, link, mm, res = sector("children", t, "ma_tre", t["ho_va_ten"], parse_date(t["ngay_sinh"], as_of),
-                              t["gioi_tinh"].map(sexmap), "ma_dinh_danh", "ma_xa", "ma_xa_cu")
+    r, link, mm, res = sector(
+        "children",
+        t,
+        "ma_tre",
+        t["ho_va_ten"],
+        parse_date(t["ngay_sinh"], as_of),
+        t["gioi_tinh"].map(sexmap),
+        "ma_dinh_danh",
+        "ma_xa",
+        "ma_xa_cu",
+    )
     r["DECEASED_ACTIVE"] = link.notna() & mm["status"].isin(["DECEASED", "RENOUNCED"])
     rv = pd.to_datetime(t["ngay_ra_soat"])
     r["STALE"] = rv.isna() | ((pd.Timestamp(as_of) - rv).dt.days > 365)
@@ -206,8 +250,11 @@ def check(urls: dict[str, str], as_of: dt.date) -> pd.DataFrame:
     # population
     b = cit["birth_date"]
     full = pd.to_datetime(b.where(b.str.len() == 10), format="%Y-%m-%d", errors="coerce")
-    age = as_of.year - full.dt.year - ((full.dt.month > as_of.month) | (
-        (full.dt.month == as_of.month) & (full.dt.day > as_of.day))).astype(int)
+    age = (
+        as_of.year
+        - full.dt.year
+        - ((full.dt.month > as_of.month) | ((full.dt.month == as_of.month) & (full.dt.day > as_of.day))).astype(int)
+    )
     u16 = full.notna() & (age < 16)
     alive = cit["status"] == "ALIVE"
     yr = pd.to_datetime(b.str[:4], format="%Y", errors="coerce")
