@@ -6,7 +6,9 @@ intermediate layer): `dbt_staging` (seeds and staging views) and `dbt_reconcilia
 
 import json
 import os
+import sys
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 import dagster as dg
@@ -16,6 +18,8 @@ from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtC
 from orchestration.resources import PROJECT_ROOT, NightResource, WarehouseResource
 
 DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
+# The dbt of this environment, whether or not its bin folder is on PATH (`dagster dev` run from outside).
+DBT_EXECUTABLE = str(Path(sys.executable).parent / "dbt")
 
 dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, target=os.environ.get("DBT_TARGET") or None)
 
@@ -33,10 +37,10 @@ def _manifest_is_stale() -> bool:
 
 # Loading the definitions never fails on a fresh clone and never runs on an outdated manifest: parse when
 # needed (and always under `dagster dev`, which picks up model edits).
-if _manifest_is_stale():
-    dbt_project.preparer.prepare(dbt_project)
-else:
-    dbt_project.prepare_if_dev()
+if _manifest_is_stale() or dbt_project.preparer.using_dagster_dev():
+    DbtCliResource(project_dir=dbt_project, dbt_executable=DBT_EXECUTABLE).cli(
+        ["parse", "--quiet"], target_path=dbt_project.target_path
+    ).wait()
 
 
 class LayerTranslator(DagsterDbtTranslator):

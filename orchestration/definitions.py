@@ -1,12 +1,9 @@
 """The one Dagster code location of doisoat."""
 
-import sys
-from pathlib import Path
-
 import dagster as dg
 from dagster_dbt import DbtCliResource
 
-from assets.dbt import dbt_project, dbt_reconciliation, dbt_staging
+from assets.dbt import DBT_EXECUTABLE, dbt_project, dbt_reconciliation, dbt_staging
 from assets.ingest import ingest_assets
 from assets.linkage import linkage_probabilistic
 from assets.quality import gx_gates
@@ -25,6 +22,6 @@ defs = dg.Definitions(
         "night": NightResource(),
         "warehouse": WarehouseResource(),
         "sources": SourcesResource(),
-        "dbt": DbtCliResource(project_dir=dbt_project, dbt_executable=str(Path(sys.executable).parent / "dbt")),
+        "dbt": DbtCliResource(project_dir=dbt_project, dbt_executable=DBT_EXECUTABLE),
     },
 )
