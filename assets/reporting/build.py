@@ -22,7 +22,8 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
 
 from assets.reporting import charts
-from assets.reporting.data import CRITERIA, CRITERION_LABELS, SOURCE_LABELS, SOURCES, ReportData, load
+from assets.reporting import exports as exports_module
+from assets.reporting.data import CRITERIA, CRITERION_LABELS, SOURCE_LABELS, SOURCES, ReportData, connect, load
 from assets.reporting.exports import ExceptionExports
 from assets.reporting.fmt import fmt_delta, fmt_int, fmt_rate, is_missing
 
@@ -151,21 +152,12 @@ def _scorecard(rows: list[dict]) -> tuple[list[dict], pd.DataFrame]:
     return table, pd.DataFrame.from_dict(matrix, orient="index")
 
 
-def _rule_counts(exceptions: pd.DataFrame, rules: pd.DataFrame) -> list[dict]:
-    if exceptions.empty:
+def _rule_counts(counts: pd.DataFrame, rules: pd.DataFrame) -> list[dict]:
+    """Rule rows (findings, records, communes) with what each rule means, most findings first."""
+    if counts.empty:
         return []
-    grouped = (
-        exceptions.groupby("rule_code")
-        .agg(
-            findings=("rule_code", "size"),
-            records=("record_uid", "nunique"),
-            communes=("commune_code", "nunique"),
-        )
-        .reset_index()
-    )
-    merged = grouped.merge(rules, on="rule_code", how="left").sort_values(
-        ["findings", "rule_code"], ascending=[False, True]
-    )
+    merged = counts[["rule_code", "findings", "records", "communes"]].merge(rules, on="rule_code", how="left")
+    merged = merged.sort_values(["findings", "rule_code"], ascending=[False, True])
     return merged.to_dict("records")
 
 
@@ -181,14 +173,10 @@ def _commune_summaries(data: ReportData, names: dict[str, str]) -> list[dict]:
     rows = data.commune_rows
     records = rows[rows["indicator_code"].isin(criterion_codes)].groupby("scope_code")["denominator"].sum()
     below = rows[rows["meets_target"] == False].groupby("scope_code").size()  # noqa: E712 (NULL stays out)
-    exceptions = data.exceptions.assign(commune=data.exceptions["commune_code"].fillna(UNKNOWN_COMMUNE))
-    findings = exceptions.groupby("commune").size()
-    with_findings = exceptions.groupby("commune")["record_uid"].nunique()
-    top_rule = (
-        exceptions.groupby("commune")["rule_code"].agg(lambda s: s.value_counts().index[0])
-        if not exceptions.empty
-        else pd.Series(dtype=str)
-    )
+    counts = data.commune_counts.set_index("commune")
+    findings = counts["findings"]
+    with_findings = counts["records_with_findings"]
+    top_rule = counts["top_rule"]
     codes = sorted(set(rows["scope_code"]) | set(findings.index))
     out = []
     for code in codes:
@@ -279,17 +267,30 @@ def _gates(gx_root: Path | None, as_of: dt.date, province_rows: list[dict]) -> d
 def build(
     warehouse: Path, as_of: dt.date, out_dir: Path, masked: bool = True, gx_root: Path | None = None
 ) -> BuildSummary:
-    """Build the report; returns where its index is and what it holds."""
+    """Build the report; returns where its index is and what it holds.
+
+    The findings stay in DuckDB (a temporary table, memory bounded, spilling to a scratch folder removed
+    afterwards) and are read one commune at a time for its page and files."""
     warehouse = Path(warehouse)
     as_of = dt.date.fromisoformat(str(as_of))
-    data = load(warehouse, as_of, masked=masked)
+    scratch = Path(tempfile.mkdtemp(prefix="doisoat-report-duckdb."))
+    con = connect(warehouse, scratch)
+    try:
+        return _build(con, warehouse, as_of, out_dir, masked, gx_root)
+    finally:
+        con.close()
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+def _build(con, warehouse: Path, as_of: dt.date, out_dir: Path, masked: bool, gx_root: Path | None) -> BuildSummary:
+    data = load(warehouse, as_of, masked=masked, con=con)
     names = dict(zip(data.communes["commune_code"], data.communes["commune_name"], strict=True))
     env = _environment()
 
     below = data.commune_rows[data.commune_rows["meets_target"] == False].groupby("indicator_code").size()  # noqa: E712
     indicator_rows = _indicator_rows(data.province_rows, data.indicators, below.to_dict())
     scorecard, matrix = _scorecard(indicator_rows)
-    rule_counts = _rule_counts(data.exceptions, data.rules)
+    rule_counts = _rule_counts(data.rule_counts, data.rules)
     communes = _commune_summaries(data, names)
     rule_frame = (
         pd.DataFrame(rule_counts or [], columns=["rule_code", "criterion", "findings"])
@@ -315,10 +316,9 @@ def build(
             "amber_points": AMBER_POINTS,
         }
         (work / "communes").mkdir()
-        exceptions = data.exceptions.assign(commune=data.exceptions["commune_code"].fillna(UNKNOWN_COMMUNE))
         rules = data.rules.set_index("rule_code")
-        exports = ExceptionExports(exceptions, rules, names)
-        files = {"all": exports.write(work / "exceptions", "all")}
+        exports = ExceptionExports(rules, names)
+        files = {"all": exports.write_summary(work / "exceptions", data.commune_rule_counts)}
 
         worst_indicators = sorted(
             (r for r in indicator_rows if r["rate"] is not None and r["gap"] < 0), key=lambda r: r["gap"]
@@ -377,9 +377,11 @@ def build(
             rows = data.commune_rows[data.commune_rows["scope_code"] == code]
             commune_indicators = _indicator_rows(rows, data.indicators)
             commune_scorecard, commune_matrix = _scorecard(commune_indicators)
-            commune_exceptions = exceptions[exceptions["commune"] == code]
-            commune_rules = _rule_counts(commune_exceptions, data.rules)
-            downloads = exports.write(work / "communes", code, commune=code)
+            commune_exceptions = data.findings.commune(code)  # one commune's rows at a time
+            commune_rules = _rule_counts(
+                data.commune_rule_counts[data.commune_rule_counts["commune"] == code], data.rules
+            )
+            downloads = exports.write(work / "communes", code, commune_exceptions)
             page = commune_template.render(
                 **base,
                 root="../",
@@ -388,9 +390,10 @@ def build(
                 scorecard=commune_scorecard,
                 rules=commune_rules,
                 downloads=downloads,
-                exceptions=_exception_rows(commune_exceptions, rules)[:MAX_HTML_ROWS],
+                exceptions=_exception_rows(commune_exceptions.head(MAX_HTML_ROWS), rules),
                 exceptions_total=len(commune_exceptions),
                 max_rows=MAX_HTML_ROWS,
+                excel_max_rows=exports_module.EXCEL_MAX_ROWS,
                 chart_rules=_chart_pair(
                     charts.rules_bar,
                     pd.DataFrame(commune_rules)[["rule_code", "criterion", "findings"]],
@@ -413,12 +416,11 @@ def build(
         shutil.rmtree(work, ignore_errors=True)
         raise
     return BuildSummary(
-        index=final_dir / "index.html", communes=len(communes), findings=len(data.exceptions), files=n_files
+        index=final_dir / "index.html", communes=len(communes), findings=data.totals["findings"], files=n_files
     )
 
 
 def _totals(data: ReportData, communes: list[dict]) -> dict:
-    ex = data.exceptions
     sector = {
         s: int(r)
         for s, r in (
@@ -429,8 +431,8 @@ def _totals(data: ReportData, communes: list[dict]) -> dict:
     }
     return {
         "records": sum(sector.values()),
-        "findings": len(ex),
-        "records_with_findings": int(ex["record_uid"].nunique()) if not ex.empty else 0,
+        "findings": int(data.totals["findings"]),
+        "records_with_findings": int(data.totals["records"]),
         "communes": sum(1 for c in communes if c["code"] != UNKNOWN_COMMUNE),
         "communes_with_findings": sum(1 for c in communes if c["code"] != UNKNOWN_COMMUNE and c["findings"]),
     }

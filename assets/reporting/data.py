@@ -46,8 +46,12 @@ class ReportData:
     province_rows: pd.DataFrame  # fct_indicators, province scope, this night (+ previous_rate)
     commune_rows: pd.DataFrame  # fct_indicators, commune scope, this night
     trend: pd.DataFrame  # fct_indicators, province scope, every night up to as_of
-    exceptions: pd.DataFrame  # one row per finding: source, record_uid, record_key, rule_code, criterion,
-    #                           commune_code, name, linked_id (masked unless built unmasked)
+    # counts of the findings, computed in the warehouse (the findings themselves are read per commune):
+    rule_counts: pd.DataFrame  # rule_code, findings, records, communes (whole province)
+    commune_counts: pd.DataFrame  # commune ('unknown' when none), findings, records_with_findings, top_rule
+    commune_rule_counts: pd.DataFrame  # commune, rule_code, findings, records, communes (= 1)
+    totals: dict  # findings, records
+    findings: Exceptions | None = None  # reads one commune's findings (while the connection is open)
 
 
 def _df(con, sql: str, params=None) -> pd.DataFrame:
@@ -115,6 +119,7 @@ joined as (
         on findings.source = 'population' and findings.source_record_id = citizens.personal_id
 )
 select
+    coalesce(commune_code, 'unknown') as commune,
     source,
     hash(source, source_record_id) as record_uid,
     case when key_is_personal_id then {id_expr("source_record_id")} else source_record_id end as record_key,
@@ -128,11 +133,79 @@ order by commune_code, source, source_record_id, rule_code
 """
 
 
-def load(warehouse: Path, as_of: dt.date, masked: bool = True) -> ReportData:
-    """Read everything the report of night `as_of` shows (read-only connection)."""
+MEMORY_LIMIT = "1GB"  # DuckDB's own memory while the report runs (it spills to a scratch folder beyond)
+
+
+def connect(warehouse: Path, scratch: Path):
+    """A read-only connection with bounded memory, spilling to `scratch` (not beside the warehouse)."""
     import duckdb
 
     con = duckdb.connect(str(warehouse), read_only=True)
+    con.execute(f"set memory_limit = '{MEMORY_LIMIT}'")
+    con.execute("set temp_directory = ?", [str(scratch)])
+    con.execute("set preserve_insertion_order = true")
+    con.execute("set enable_progress_bar = false")
+    return con
+
+
+class Exceptions:
+    """The night's findings (masked in the query unless built unmasked), kept in a DuckDB temporary table
+    ordered by commune and read back one commune at a time: a province never sits in pandas at once."""
+
+    def __init__(self, con, as_of: dt.date, masked: bool):
+        self.con = con
+        con.execute(
+            f"create or replace temp table report_exceptions as {exceptions_sql(masked)}",
+            {"as_of": as_of},
+        )
+
+    def counts(self) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, dict]:
+        """(rule counts, commune counts, commune × rule counts, totals) of the findings."""
+        rule_counts = _df(
+            self.con,
+            "select rule_code, count(*) as findings, count(distinct record_uid) as records,"
+            " count(distinct commune_code) as communes from report_exceptions group by rule_code",
+        )
+        commune_rule_counts = _df(
+            self.con,
+            "select commune, rule_code, count(*) as findings, count(distinct record_uid) as records,"
+            " 1 as communes from report_exceptions group by commune, rule_code order by commune, rule_code",
+        )
+        commune_counts = _df(
+            self.con,
+            "select commune, count(*) as findings, count(distinct record_uid) as records_with_findings"
+            " from report_exceptions group by commune",
+        )
+        top = (
+            commune_rule_counts.sort_values(["commune", "findings", "rule_code"], ascending=[True, False, True])
+            .drop_duplicates("commune")
+            .set_index("commune")["rule_code"]
+        )
+        commune_counts["top_rule"] = commune_counts["commune"].map(top)
+        findings, records = self.con.execute(
+            "select count(*), count(distinct record_uid) from report_exceptions"
+        ).fetchone()
+        return rule_counts, commune_counts, commune_rule_counts, {"findings": findings, "records": records}
+
+    def commune(self, code: str) -> pd.DataFrame:
+        """The findings of one commune (`unknown`: no commune), in the report's order."""
+        return _df(
+            self.con,
+            "select source, record_key, rule_code, criterion, commune_code, name, linked_id"
+            " from report_exceptions where commune = ? order by rowid",
+            [code],
+        )
+
+
+def load(warehouse: Path, as_of: dt.date, masked: bool = True, con=None) -> ReportData:
+    """Read everything the report of night `as_of` shows but the findings' rows (read-only connection).
+
+    With `con` (from `connect`), the findings go to its temporary table `report_exceptions` (see
+    `Exceptions`) and the connection stays open for the caller; otherwise one is opened and closed here."""
+    import duckdb
+
+    own = con is None
+    con = duckdb.connect(str(warehouse), read_only=True) if own else con
     try:
         province_rows = _df(
             con, "select * from marts.fct_indicators where as_of = ? and scope_level = 'province'", [as_of]
@@ -152,6 +225,8 @@ def load(warehouse: Path, as_of: dt.date, masked: bool = True) -> ReportData:
         else:
             province_rows["previous_rate"] = None
         province_code = str(province_rows["scope_code"].iloc[0])
+        findings = Exceptions(con, as_of, masked)
+        rule_counts, commune_counts, commune_rule_counts, totals = findings.counts()
         name = con.execute(
             "select province_name from reference.admin_provinces where province_code = ?", [province_code]
         ).fetchone()
@@ -185,7 +260,12 @@ def load(warehouse: Path, as_of: dt.date, masked: bool = True) -> ReportData:
                 " order by as_of",
                 [as_of],
             ),
-            exceptions=con.execute(exceptions_sql(masked), {"as_of": as_of}).df(),
+            rule_counts=rule_counts,
+            commune_counts=commune_counts,
+            commune_rule_counts=commune_rule_counts,
+            totals=totals,
+            findings=None if own else findings,
         )
     finally:
-        con.close()
+        if own:
+            con.close()
