@@ -234,7 +234,7 @@ def ingest_table(
         actual_table, actual_columns = resolve_columns(engine, contract, url)
         sql = select_as_text(engine, actual_table, actual_columns, contract)
         reader, batches = arrow_batches(engine, url, sql, contract, batch_rows)
-        stats = _load(con, contract, batches, as_of, extracted_at, max_quarantine_share, url)
+        rows_read, rows_quarantined = _load(con, contract, batches, as_of, extracted_at, max_quarantine_share, url)
     except SourceError:
         raise
     except sa.exc.SQLAlchemyError as exc:
@@ -251,7 +251,6 @@ def ingest_table(
         ) from None
     finally:
         engine.dispose()
-    rows_read, rows_quarantined = stats
     return IngestStats(
         rows_read=rows_read,
         rows_loaded=rows_read - rows_quarantined,
