@@ -10,7 +10,7 @@ import pandas as pd
 from . import names as N
 from .config import REFORM_DATE, Geo
 from .text import has_diacritics, map_unique
-from .util import age_at, day, digits, isin, iso, pick, weighted
+from .util import age_at, day, digits, in_set, isin, iso, pick, weighted
 
 ROLE_ORDER = {"HEAD": 0, "SPOUSE": 1, "CHILD": 2, "PARENT": 3, "GRANDCHILD": 4}
 
@@ -254,7 +254,7 @@ def _unique_ids(rng: np.random.Generator, stem: np.ndarray, taken: set[str] | No
     out = pd.Series(pd.Series(stem, dtype=object) + digits(rng, len(stem), 6), dtype=object)
     taken = taken or set()
     while True:
-        bad = out.duplicated(keep="first").to_numpy() | isin(out.to_numpy(), list(taken))
+        bad = out.duplicated(keep="first").to_numpy() | in_set(out.to_numpy(), taken)
         if not bad.any():
             return out.to_numpy()
         out[bad] = pd.Series(stem[bad], dtype=object).to_numpy() + digits(rng, int(bad.sum()), 6)

@@ -24,6 +24,7 @@ from .util import (
     from_ymd,
     id_with_dots,
     id_with_spaces,
+    in_set,
     isin,
     iso,
     weighted,
@@ -75,7 +76,7 @@ def add_ghosts(ctx: Ctx, k: int, min_age: int = 0, max_age: int = 90) -> np.ndar
     stem = pd.Series(prefix).str.cat([pd.Series(d4), pd.Series(years % 100).astype(str).str.zfill(2)])
     pid = _unique_ids(rng, stem.to_numpy(), ctx.pid_set)
     leg = pd.Series(rng.choice(["15", "19", "22", "24"], k), dtype=object) + digits(rng, k, 7)
-    leg = leg.where(~isin(leg.to_numpy(), list(ctx.legacy_set)), "0" + leg.str[1:])
+    leg = leg.where(~in_set(leg.to_numpy(), ctx.legacy_set), "0" + leg.str[1:])
     g = pd.DataFrame(
         {
             "pid": pid,
@@ -203,7 +204,7 @@ def render_ids(ctx: Ctx, pi: np.ndarray, kind: np.ndarray) -> tuple[np.ndarray, 
     m = (kind == "unk9") & in_master
     if m.any():
         v = pd.Series("1" + digits(rng, int(m.sum()), 8), dtype=object)
-        v = v.where(~isin(v.to_numpy(), list(ctx.legacy_set)), "9" + v.str[1:])
+        v = v.where(~in_set(v.to_numpy(), ctx.legacy_set), "9" + v.str[1:])
         text[m] = v.to_numpy()
     m = (kind == "unk9") & ~in_master
     text[m] = leg[m]

@@ -6,6 +6,7 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 
@@ -166,6 +167,7 @@ def make_engine(url: str) -> sa.Engine:
             cur = dbapi_conn.cursor()
             cur.execute("PRAGMA journal_mode=OFF")
             cur.execute("PRAGMA synchronous=OFF")
+            cur.execute("PRAGMA cache_size=-131072")  # 128 MiB: primary-key B-trees of province tables fit
             cur.close()
 
     return eng
@@ -190,7 +192,10 @@ def _column_values(s: pd.Series, col: sa.Column, sqlite: bool) -> list:
         return v.astype(object).where(d.notna(), None).tolist()
     if isinstance(t, sa.Integer):
         v = pd.array(s, dtype="Int64")
-        return [None if x is pd.NA else int(x) for x in v]
+        out = v.to_numpy(dtype="int64", na_value=0).tolist()  # Python ints
+        for i in np.flatnonzero(v.isna()):
+            out[i] = None
+        return out
     o = s.astype(object)
     return o.where(o.notna(), None).tolist()
 

@@ -110,7 +110,7 @@ def vaccination(ctx: Ctx, clean: bool) -> dict:
     # doses dated before the record's own birth date
     f["dose_before_birth"] = False
     if not clean and ctx.rates["dose_before_birth"] > 0:
-        has_d = f["rid"].isin(doses["rid"]).to_numpy()
+        has_d = isin(f["rid"].to_numpy(), doses["rid"].dropna().unique())
         sel = pick(
             rng,
             has_d & (f["dob_state"].to_numpy() == "ok") & (f["attr"].to_numpy() == "none") & (f["rec"].to_numpy() >= 0),

@@ -106,3 +106,9 @@ def isin(values, test) -> np.ndarray:
     if v.dtype.kind in "iub" and t.dtype.kind in "iub":
         return np.isin(v, t)
     return pd.Series(v, dtype=object).isin(t.astype(object).tolist()).to_numpy()
+
+
+def in_set(values, test: set) -> np.ndarray:
+    """Membership of each value in a Python set, without converting the (possibly large) set."""
+    v = np.asarray(values, dtype=object)
+    return np.fromiter((x in test for x in v), dtype=bool, count=v.shape[0])
