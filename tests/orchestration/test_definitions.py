@@ -14,14 +14,16 @@ def test_definitions_load_with_layers():
     assert "staging/stg_children__tre_em" in keys
     groups = {graph.get(key).group_name for key in graph.get_all_asset_keys() if graph.get(key).is_materializable}
     assert {"raw", "staging", "intermediate", "marts", "reference"} <= groups
-    # lineage: a mart depends, through staging, on the raw ingest assets
-    upstream = (
-        graph.upstream_key_closure({dg.AssetKey(["marts", "fct_reconciliation"])})
-        if hasattr(graph, "upstream_key_closure")
-        else None
-    )
-    if upstream is not None:
-        assert dg.AssetKey(["raw", "vaccination__doi_tuong"]) in upstream
+    # lineage: each mart depends, through staging, Splink and the intermediate layer, on the raw ingest assets
+    upstream, frontier = set(), {dg.AssetKey(["marts", "fct_reconciliation"])}
+    while frontier:
+        key = frontier.pop()
+        for parent in graph.get(key).parent_keys:
+            if parent not in upstream:
+                upstream.add(parent)
+                frontier.add(parent)
+    for source_table in ("raw/vaccination__doi_tuong", "raw/population__citizen", "intermediate/linkage_probabilistic"):
+        assert dg.AssetKey.from_user_string(source_table) in upstream
 
 
 def test_nightly_job_schedule_and_sensor():
