@@ -4,12 +4,6 @@
   (ID_MALFORMED), and every probabilistic link (all rows of the linkage relation are above the accept
   threshold; their records had no usable ID). `reason` says which. Incremental by as_of.
 -#}
-{{ config(
-    materialized='incremental',
-    incremental_strategy='append',
-    on_schema_change='append_new_columns',
-    pre_hook="{{ delete_night() }}",
-) }}
 
 with
 

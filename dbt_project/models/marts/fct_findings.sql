@@ -3,12 +3,6 @@
   (source_record_id = personal ID, or household ID for the household rules). No names and no IDs other than
   the record's own key: the report joins to staging for masked names. Incremental by as_of.
 -#}
-{{ config(
-    materialized='incremental',
-    incremental_strategy='append',
-    on_schema_change='append_new_columns',
-    pre_hook="{{ delete_night() }}",
-) }}
 
 with
 

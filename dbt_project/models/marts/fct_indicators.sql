@@ -5,12 +5,6 @@
   commune). rate is the exact percentage (double; NULL when the denominator is 0, which only a province row
   can have), meets_target = rate >= target. Incremental by as_of.
 -#}
-{{ config(
-    materialized='incremental',
-    incremental_strategy='append',
-    on_schema_change='append_new_columns',
-    pre_hook="{{ delete_night() }}",
-) }}
 
 with
 

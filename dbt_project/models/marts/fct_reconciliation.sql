@@ -3,12 +3,6 @@
   it is reconciled (linked, no finding of criterion dung or sach, no FIELD_MISSING). Incremental by as_of:
   a rerun of a night replaces that night's rows only (pre-hook delete_night).
 -#}
-{{ config(
-    materialized='incremental',
-    incremental_strategy='append',
-    on_schema_change='append_new_columns',
-    pre_hook="{{ delete_night() }}",
-) }}
 
 with
 

@@ -8,13 +8,6 @@
   No names here: the record key and the candidate personal ID are what the steward looks up.
 -#}
 -- depends_on: {{ source('linkage', 'linkage_probabilistic') }}
-{{ config(
-    materialized='incremental',
-    incremental_strategy='append',
-    on_schema_change='append_new_columns',
-    pre_hook="{{ delete_night() }}",
-) }}
-
 with
 
 review as (
