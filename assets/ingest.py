@@ -7,6 +7,7 @@ PostgreSQL) or, for any other dialect, through SQLAlchemy in pandas chunks. Ever
 """
 
 import datetime as dt
+import os
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -17,10 +18,13 @@ import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 import pyarrow as pa_arrow
+import pyarrow.compute as pc
 import sqlalchemy as sa
 from dagster import AssetExecutionContext
 from sqlalchemy.engine import make_url
 
+from assets.connections import first_line, libpq_uri, scrub, sqlite_uri
+from assets.text_decoding import legacy_encodings, repair_batch
 from expectations.contracts import CONTRACTS, TableContract
 from orchestration.resources import NightResource, SourcesResource, WarehouseResource
 
@@ -28,11 +32,12 @@ BATCH_ROWS = 200_000
 # Above this share of quarantined rows a table is not "a few bad rows" but a broken column: fail loudly.
 MAX_QUARANTINE_SHARE = 0.5
 _SENTINEL = "__doisoat_sentinel"
+DEFAULT_QUARANTINE_RETENTION_NIGHTS = 30
 
 QUARANTINE_DDL = """
 create table if not exists raw._quarantine (
     source varchar, table_name varchar, record_key varchar, column_name varchar, reason varchar,
-    row_json varchar, _as_of date, _extracted_at timestamp
+    row_json varchar, _as_of date, _extracted_at timestamp, source_record_id varchar, disposition varchar
 )
 """
 
@@ -48,6 +53,15 @@ class IngestStats:
     rows_quarantined: int
     seconds: float
     reader: str
+    rows_rejected: int = 0
+    values_nulled: int = 0
+    values_replaced: int = 0
+    values_decoded: int = 0
+    quarantine_purged: int = 0
+
+    @property
+    def quarantine_share(self) -> float:
+        return self.rows_quarantined / self.rows_read if self.rows_read else 0.0
 
     @property
     def rows_per_second(self) -> float:
@@ -65,17 +79,9 @@ def display_url(url: str) -> str:
         return url.split(":", 1)[0] + ":…"
 
 
-def _scrub(message: str, url: str) -> str:
-    """Remove user name and password of the URL from a driver's message; keep its first line."""
-    first_line = str(message).strip().splitlines()[0] if str(message).strip() else ""
-    try:
-        parsed = make_url(url)
-    except Exception:
-        return first_line
-    for secret in (parsed.password, parsed.username):
-        if secret:
-            first_line = first_line.replace(str(secret), "***")
-    return first_line
+def _scrub(message: object, url: str) -> str:
+    """A driver's message without the URL's user name and password (any form, whole tokens); its first line."""
+    return first_line(scrub(message, url))
 
 
 def open_engine(source: str, url: str) -> sa.Engine:
@@ -127,10 +133,11 @@ def _sqlite_batches(path: str, sql: str, names: list[str], batch_rows: int) -> I
 
     # The ADBC SQLite driver infers each column's Arrow type from its first batch; a column that is NULL
     # throughout that batch would be typed INT64 and fail on the first text value. A leading all-text
-    # sentinel row fixes every column to string; it is dropped below.
+    # sentinel row fixes every column to string; it is dropped below. Text bytes arrive unchecked (SQLite
+    # does not enforce UTF-8): repair_batch checks them before anything reaches DuckDB.
     sentinel = ", ".join(f"'' as {n}" for n in names)
     wrapped = f"select 1 as {_SENTINEL}, {sentinel} union all select 0, * from ({sql})"
-    with adbc_sqlite.connect(path) as conn, conn.cursor() as cur:
+    with adbc_sqlite.connect(sqlite_uri(path)) as conn, conn.cursor() as cur:
         cur.adbc_statement.set_options(**{"adbc.sqlite.query.batch_rows": str(batch_rows)})
         cur.execute(wrapped)
         first = True
@@ -146,8 +153,7 @@ def _sqlite_batches(path: str, sql: str, names: list[str], batch_rows: int) -> I
 def _postgres_batches(url: str, sql: str) -> Iterator[pa_arrow.RecordBatch]:
     import adbc_driver_postgresql.dbapi as adbc_pg
 
-    libpq = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
-    with adbc_pg.connect(libpq) as conn, conn.cursor() as cur:
+    with adbc_pg.connect(libpq_uri(url)) as conn, conn.cursor() as cur:
         cur.execute(sql)
         yield from cur.fetch_record_batch()
 
@@ -173,35 +179,63 @@ def arrow_batches(
 # --- the contract --------------------------------------------------------------------------------------------
 
 
-def validate_batch(contract: TableContract, frame: pd.DataFrame) -> pd.DataFrame:
-    """Rows of `frame` that break the contract: one row per failing row, with `column_name` and `reason`.
+def type_failures(contract: TableContract, frame: pd.DataFrame) -> pd.DataFrame:
+    """The values of `frame` that break the contract's type checks: one row per (row, column).
 
-    Reasons name the column and the check, never the value (values may be personal data).
+    Columns `row` (position in the frame), `column_name`, `reason` (names the check, never the value) and
+    `value` (the value as text, for the quarantine). Key emptiness and uniqueness are checked over the whole
+    table in SQL (see `_load`), not per batch.
     """
     try:
-        contract.schema().validate(frame, lazy=True)
+        contract.schema(check_keys=False).validate(frame, lazy=True)
     except pa.errors.SchemaErrors as errors:
         cases = errors.failure_cases
         cases = cases[cases["index"].notna()]
         if cases.empty:  # a schema-level failure (e.g. a missing column) is not about rows
             raise
-        reasons = (
-            cases.assign(
-                index=cases["index"].astype("int64"),
-                reason=cases["column"].astype(str) + ": " + cases["check"].astype(str).map(_reason_text),
-            )
-            .groupby("index", sort=True)
-            .agg(
-                column_name=("column", lambda c: ",".join(sorted(set(map(str, c))))),
-                reason=("reason", lambda r: "; ".join(sorted(set(r)))),
-            )
+        return pd.DataFrame(
+            {
+                "row": cases["index"].astype("int64").to_numpy(),
+                "column_name": cases["column"].astype(str).to_numpy(),
+                "reason": cases["check"].astype(str).to_numpy(),
+                "value": cases["failure_case"].astype(str).to_numpy(),
+            }
+        ).drop_duplicates(["row", "column_name"])
+    return pd.DataFrame(
+        {
+            "row": pd.Series(dtype="int64"),
+            "column_name": pd.Series(dtype=str),
+            "reason": pd.Series(dtype=str),
+            "value": pd.Series(dtype=str),
+        }
+    )
+
+
+def validate_batch(contract: TableContract, frame: pd.DataFrame) -> pd.DataFrame:
+    """Rows of `frame` that break the contract's type checks, indexed by row, with `column_name` and `reason`."""
+    cases = type_failures(contract, frame)
+    return (
+        cases.assign(reason=cases["column_name"] + ": " + cases["reason"])
+        .groupby("row", sort=True)
+        .agg(
+            column_name=("column_name", lambda c: ",".join(sorted(set(c)))),
+            reason=("reason", lambda r: "; ".join(sorted(set(r)))),
         )
-        return reasons
-    return pd.DataFrame({"column_name": pd.Series(dtype=str), "reason": pd.Series(dtype=str)})
+    )
 
 
 def _reason_text(check: str) -> str:
     return {"not_nullable": "key is empty", "field_uniqueness": "duplicate key"}.get(check, check)
+
+
+def quarantine_retention_nights(environ: dict[str, str] | None = None) -> int:
+    """Nights a quarantine row is kept (`DOISOAT_QUARANTINE_RETENTION_NIGHTS`, default 30)."""
+    value = (os.environ if environ is None else environ).get("DOISOAT_QUARANTINE_RETENTION_NIGHTS", "").strip()
+    if not value:
+        return DEFAULT_QUARANTINE_RETENTION_NIGHTS
+    if not value.isdigit() or int(value) < 1:
+        raise ValueError(f"DOISOAT_QUARANTINE_RETENTION_NIGHTS must be a whole number of nights ≥ 1, got {value!r}")
+    return int(value)
 
 
 # --- loading -------------------------------------------------------------------------------------------------
@@ -216,6 +250,23 @@ def _with_night(table: pa_arrow.Table, as_of: dt.date, extracted_at: dt.datetime
     )
 
 
+def _null_bad_values(batch: pa_arrow.RecordBatch, cases: pd.DataFrame, keep: str | None) -> pa_arrow.RecordBatch:
+    """The batch with every value named in `cases` set to NULL (except in column `keep`, the key)."""
+    if cases.empty:
+        return batch
+    columns = list(batch.columns)
+    for name, group in cases.groupby("column_name"):
+        if name == keep:
+            continue
+        position = batch.schema.get_field_index(name)
+        mask = np.zeros(batch.num_rows, dtype=bool)
+        mask[group["row"].to_numpy()] = True
+        columns[position] = pc.if_else(
+            pa_arrow.array(mask), pa_arrow.scalar(None, pa_arrow.string()), columns[position]
+        )
+    return pa_arrow.RecordBatch.from_arrays(columns, schema=batch.schema)
+
+
 def ingest_table(
     con,
     source: str,
@@ -225,16 +276,26 @@ def ingest_table(
     extracted_at: dt.datetime | None = None,
     batch_rows: int = BATCH_ROWS,
     max_quarantine_share: float = MAX_QUARANTINE_SHARE,
+    legacy: tuple[str, ...] | None = None,
+    retention_nights: int | None = None,
 ) -> IngestStats:
-    """Replace `raw.<table>` with the source table's rows as of `as_of`; quarantine rows breaking the contract."""
+    """Replace `raw.<table>` with the source table's rows as of `as_of`; quarantine what breaks the contract.
+
+    A row whose key is empty or repeated cannot load: it is quarantined whole (`disposition` = rejected).
+    A row with a sound key loads; a value that breaks its column's type is loaded as NULL, text that is not
+    UTF-8 is decoded by the policy of `assets.text_decoding`, and either is recorded in the quarantine
+    (`disposition` = loaded) with its column and reason.
+    """
     started = time.perf_counter()
     extracted_at = extracted_at or dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    encodings = legacy_encodings(source) if legacy is None else legacy
+    retention = quarantine_retention_nights() if retention_nights is None else retention_nights
     engine = open_engine(source, url)
     try:
         actual_table, actual_columns = resolve_columns(engine, contract, url)
         sql = select_as_text(engine, actual_table, actual_columns, contract)
         reader, batches = arrow_batches(engine, url, sql, contract, batch_rows)
-        rows_read, rows_quarantined = _load(con, contract, batches, as_of, extracted_at, max_quarantine_share, url)
+        counts = _load(con, contract, batches, as_of, extracted_at, max_quarantine_share, url, encodings, retention)
     except SourceError:
         raise
     except sa.exc.SQLAlchemyError as exc:
@@ -252,114 +313,242 @@ def ingest_table(
     finally:
         engine.dispose()
     return IngestStats(
-        rows_read=rows_read,
-        rows_loaded=rows_read - rows_quarantined,
-        rows_quarantined=rows_quarantined,
+        rows_read=counts["read"],
+        rows_loaded=counts["loaded"],
+        rows_quarantined=counts["quarantined"],
         seconds=time.perf_counter() - started,
         reader=reader,
+        rows_rejected=counts["rejected"],
+        values_nulled=counts["nulled"],
+        values_replaced=counts["replaced"],
+        values_decoded=counts["decoded"],
+        quarantine_purged=counts["purged"],
     )
 
 
-def _load(con, contract, batches, as_of, extracted_at, max_quarantine_share, url) -> tuple[int, int]:
-    raw, landing = f"raw.{contract.raw_name}", f"raw.__landing_{contract.raw_name}"
-    bad_landing = f"raw.__quarantine_{contract.raw_name}"
-    cols_sql = ", ".join(f"{c} varchar" for c in contract.raw_columns)
+def _ensure_quarantine(con) -> None:
     con.execute("create schema if not exists raw")
     con.execute(QUARANTINE_DDL)
+    for column in ("source_record_id", "disposition"):  # added after the first warehouses were written
+        con.execute(f"alter table raw._quarantine add column if not exists {column} varchar")
+
+
+def _insert_issues(con, issues_table: str, rows: pd.DataFrame, kind: str) -> None:
+    if rows.empty:
+        return
+    frame = pa_arrow.table(
+        {
+            "_row": pa_arrow.array(rows["row"].to_numpy(), pa_arrow.int64()),
+            "column_name": pa_arrow.array(rows["column_name"].tolist(), pa_arrow.string()),
+            "reason": pa_arrow.array(rows["reason"].tolist(), pa_arrow.string()),
+            "value": pa_arrow.array(rows["value"].tolist(), pa_arrow.string()),
+            "kind": pa_arrow.array([kind] * len(rows), pa_arrow.string()),
+        }
+    )
+    con.register("_issues_batch", frame)
+    con.execute(f"insert into {issues_table} select * from _issues_batch")
+    con.unregister("_issues_batch")
+
+
+def _load(con, contract, batches, as_of, extracted_at, max_quarantine_share, url, encodings, retention):
+    raw, landing = f"raw.{contract.raw_name}", f"raw.__landing_{contract.raw_name}"
+    issues, rejected = f"raw.__issues_{contract.raw_name}", f"raw.__rejected_{contract.raw_name}"
+    key = contract.key.lower() if contract.key else None
+    cols_sql = ", ".join(f"{c} varchar" for c in contract.raw_columns)
+    _ensure_quarantine(con)
     con.execute(f"create or replace table {landing} ({cols_sql}, _as_of date, _extracted_at timestamp, _row bigint)")
     con.execute(
-        f"create or replace table {bad_landing} ({cols_sql}, _as_of date, _extracted_at timestamp, _row bigint,"
-        " _column_name varchar, _reason varchar)"
+        f"create or replace table {issues} (_row bigint, column_name varchar, reason varchar, value varchar,"
+        " kind varchar)"
     )
-    rows_read = 0
+    counts = {"read": 0, "decoded": 0, "replaced": 0, "nulled": 0, "purged": 0}
     try:
         for batch in batches:
             if batch.num_rows == 0:
                 continue
-            table = _with_night(pa_arrow.Table.from_batches([batch]), as_of, extracted_at, rows_read)
-            failures = validate_batch(contract, batch.to_pandas())
-            bad = np.zeros(batch.num_rows, dtype=bool)
-            bad[failures.index.to_numpy()] = True
-            good_rows = table.filter(pa_arrow.array(~bad))
-            con.register("_good_batch", good_rows)
+            first = counts["read"]
+            batch, bad_text, decoded = repair_batch(batch, encodings)
+            counts["decoded"] += sum(decoded.values())
+            counts["replaced"] += len(bad_text)
+            if bad_text:
+                text_cases = pd.DataFrame(bad_text, columns=["row", "column_name", "reason", "value"])
+                _insert_issues(con, issues, text_cases.assign(row=text_cases["row"] + first), "value")
+            cases = type_failures(contract, batch.to_pandas())
+            if not cases.empty:
+                cases = cases.assign(reason=cases["reason"].map(_reason_text))
+                on_key = cases["column_name"] == key
+                counts["nulled"] += int((~on_key).sum())
+                in_night = cases.assign(row=cases["row"] + first)
+                _insert_issues(con, issues, in_night[~on_key], "value")
+                _insert_issues(con, issues, in_night[on_key], "key")
+                batch = _null_bad_values(batch, cases, key)
+            table = _with_night(pa_arrow.Table.from_batches([batch]), as_of, extracted_at, first)
+            con.register("_good_batch", table)
             con.execute(f"insert into {landing} select * from _good_batch")
             con.unregister("_good_batch")
-            if bad.any():
-                bad_rows = (
-                    table.filter(pa_arrow.array(bad))
-                    .append_column("_column_name", pa_arrow.array(failures["column_name"].tolist(), pa_arrow.string()))
-                    .append_column("_reason", pa_arrow.array(failures["reason"].tolist(), pa_arrow.string()))
-                )
-                con.register("_bad_batch", bad_rows)
-                con.execute(f"insert into {bad_landing} select * from _bad_batch")
-                con.unregister("_bad_batch")
-            rows_read += batch.num_rows
+            counts["read"] += batch.num_rows
 
-        if contract.key:
-            # pandera saw one batch at a time; a key repeated across batches is found here, keeping the first.
-            key = contract.key.lower()
+        if key:
+            # The key is checked over the whole table, trimmed (staging keys are trimmed): empty, or repeated
+            # (the first row in read order keeps the key, later ones cannot load).
             con.execute(f"""
-                insert into {bad_landing}
-                select *, '{key}', '{key}: duplicate key' from {landing}
-                where _row in (
-                    select _row from (
-                        select _row, row_number() over (partition by {key} order by _row) as n from {landing}
-                    ) where n > 1
-                )
+                insert into {issues}
+                select _row, '{key}', 'key is empty', {key}, 'key' from {landing}
+                where nullif(trim({key}), '') is null
             """)
-            con.execute(f"delete from {landing} where _row in (select _row from {bad_landing})")
+            con.execute(f"""
+                insert into {issues}
+                select _row, '{key}', 'duplicate key', {key}, 'key' from (
+                    select _row, {key}, row_number() over (partition by trim({key}) order by _row) as n
+                    from {landing} where nullif(trim({key}), '') is not null
+                ) where n > 1
+            """)
+        _identify_rejected(con, landing, issues, rejected, key)
 
-        quarantined = con.execute(f"select count(*) from {bad_landing}").fetchone()[0]
-        if rows_read and quarantined / rows_read > max_quarantine_share:
+        quarantined = con.execute(f"select count(distinct _row) from {issues}").fetchone()[0]
+        if counts["read"] and quarantined / counts["read"] > max_quarantine_share:
             worst = con.execute(
-                f"select _reason, count(*) from {bad_landing} group by 1 order by 2 desc limit 1"
+                f"select column_name || ': ' || reason, count(*) from {issues} group by 1 order by 2 desc, 1 limit 1"
             ).fetchone()
             raise SourceError(
                 f"source {contract.source} ({display_url(url)}): table {contract.table}: {quarantined} of "
-                f"{rows_read} rows break the contract, most often '{worst[0]}' ({worst[1]} rows); "
+                f"{counts['read']} rows break the contract, most often '{worst[0]}' ({worst[1]} rows); "
                 "the column does not hold what SOURCES.md says"
             )
 
         columns = ", ".join(contract.raw_columns)
-        key_expr = f"cast({contract.key.lower()} as varchar)" if contract.key else "null"
-        row_struct = ", ".join(f"{c} := {c}" for c in contract.raw_columns)
+        key_expr = key or "cast(null as varchar)"
         con.execute("begin transaction")
         try:
-            con.execute(f"create or replace table {raw} as select {columns}, _as_of, _extracted_at from {landing}")
+            con.execute(
+                f"create or replace table {raw} as select {columns}, _as_of, _extracted_at from {landing}"
+                f" where _row not in (select _row from {rejected})"
+            )
             con.execute(
                 "delete from raw._quarantine where source = ? and table_name = ? and _as_of = ?",
                 [contract.source, contract.table, as_of],
             )
+            # row_json keeps only what the steward needs to find and fix the row: its key and the bad values.
             con.execute(
                 f"""
-                insert into raw._quarantine
-                select ?, ?, {key_expr}, _column_name, _reason, to_json(struct_pack({row_struct}))::varchar,
-                       _as_of, _extracted_at
-                from {bad_landing} order by _row
-                """,
+                insert into raw._quarantine by name
+                with per_row as (
+                    select
+                        _row,
+                        string_agg(distinct column_name, ',' order by column_name) as column_name,
+                        string_agg(distinct column_name || ': ' || reason, '; '
+                                   order by column_name || ': ' || reason) as reason,
+                        bool_or(kind = 'key') as is_rejected
+                    from {issues} group by _row
+                ),
+                bad_values as (
+                    select _row, json_group_object(column_name, value)::varchar as row_json
+                    from (
+                        select distinct issues._row, issues.column_name, issues.value from {issues} as issues
+                        {
+                    f"union select landing._row, '{key}', landing.{key} from {landing} as landing "
+                    f"where landing._row in (select _row from {issues})"
+                    if key
+                    else ""
+                }
+                    ) group by _row
+                )
+                select
+                    ? as source, ? as table_name, landing.{key_expr} as record_key,
+                    per_row.column_name, per_row.reason, bad_values.row_json,
+                    landing._as_of, landing._extracted_at,
+                    coalesce(rejected.source_record_id, trim(landing.{key_expr})) as source_record_id,
+                    case when per_row.is_rejected then 'rejected' else 'loaded' end as disposition
+                from per_row
+                join {landing} as landing using (_row)
+                join bad_values using (_row)
+                left join {rejected} as rejected using (_row)
+                order by _row
+                """.replace("landing.cast(null as varchar)", "cast(null as varchar)"),
                 [contract.source, contract.table],
             )
+            purged = con.execute(
+                "delete from raw._quarantine where source = ? and table_name = ? and _as_of < ? returning 1",
+                [contract.source, contract.table, as_of - dt.timedelta(days=retention)],
+            ).fetchall()
+            counts["purged"] = len(purged)
             con.execute("commit")
         except Exception:
             con.execute("rollback")
             raise
-        return rows_read, quarantined
+        counts["quarantined"] = quarantined
+        counts["rejected"] = con.execute(f"select count(*) from {rejected}").fetchone()[0]
+        counts["loaded"] = counts["read"] - counts["rejected"]
+        return counts
     finally:
-        con.execute(f"drop table if exists {landing}")
-        con.execute(f"drop table if exists {bad_landing}")
+        for name in (landing, issues, rejected):
+            con.execute(f"drop table if exists {name}")
+
+
+def _identify_rejected(con, landing: str, issues: str, rejected: str, key: str | None) -> None:
+    """The rows that cannot load, each with the `source_record_id` it has downstream (unique in the table).
+
+    A sound key (non-empty, first in read order) keeps itself, trimmed, even when the row is rejected for the
+    key's type. An empty key becomes `#<n>` (n: the row's position in the night's read, from 1); the k-th
+    repeat of a key K becomes `K#k` (k ≥ 2). Should such a name be taken by another key, `#` is appended
+    until it is not.
+    """
+    con.execute(f"create or replace table {rejected} (_row bigint, source_record_id varchar, synthetic boolean)")
+    if not key:
+        return
+    con.execute(f"""
+        insert into {rejected}
+        select landing._row,
+            case
+                when nullif(trim(landing.{key}), '') is null then '#' || (landing._row + 1)
+                when reasons.is_duplicate then trim(landing.{key}) || '#' || row_number() over (
+                    partition by trim(landing.{key}) order by landing._row) + 1
+                else trim(landing.{key})
+            end,
+            nullif(trim(landing.{key}), '') is null or reasons.is_duplicate
+        from {landing} as landing
+        join (
+            select _row, bool_or(reason = 'duplicate key') as is_duplicate from {issues}
+            where kind = 'key' group by _row
+        ) as reasons using (_row)
+    """)
+    real_keys = f"select trim({key}) from {landing} where _row not in (select _row from {rejected} where synthetic)"
+    for _ in range(10):
+        clashes = con.execute(f"""
+            select count(*) from {rejected}
+            where (synthetic and source_record_id in ({real_keys}))
+                or source_record_id in (select source_record_id from {rejected} group by 1 having count(*) > 1)
+        """).fetchone()[0]
+        if not clashes:
+            return
+        con.execute(
+            f"update {rejected} set source_record_id = source_record_id || '#'"
+            f" where synthetic and source_record_id in ({real_keys})"
+        )
+    raise RuntimeError("could not give the rejected rows distinct record ids")
 
 
 # --- Dagster assets ------------------------------------------------------------------------------------------
 
 
 def _ingest_asset(contract: TableContract) -> dg.AssetsDefinition:
+    key = dg.AssetKey(["raw", contract.raw_name])
+
     @dg.asset(
-        key=["raw", contract.raw_name],
+        key=key,
         group_name="raw",
         kinds={"duckdb", "python"},
         description=f"`{contract.source}.{contract.table}` as of the night, every value as text "
-        "(rows breaking the pandera contract go to `raw._quarantine`).",
+        "(what breaks the pandera contract is recorded in `raw._quarantine`).",
         tags={"source": contract.source},
+        check_specs=[
+            dg.AssetCheckSpec(
+                name="source_table_not_empty",
+                asset=key,
+                description=f"`{contract.source}.{contract.table}` has at least one row (warning: an empty "
+                "source table usually means a failed export upstream).",
+            )
+        ],
     )
     def _asset(
         context: AssetExecutionContext,
@@ -371,13 +560,15 @@ def _ingest_asset(contract: TableContract) -> dg.AssetsDefinition:
         con = warehouse.connect()
         try:
             stats = ingest_table(con, contract.source, sources.url(contract.source), contract, as_of)
-        except SourceError as exc:
+        except (SourceError, ValueError) as exc:
             raise dg.Failure(description=str(exc), allow_retries=False) from None
         finally:
             con.close()
         context.log.info(
             f"{contract.source}.{contract.table}: {stats.rows_loaded} rows loaded, "
-            f"{stats.rows_quarantined} quarantined, {stats.rows_per_second:,.0f} rows/s via {stats.reader}"
+            f"{stats.rows_quarantined} quarantined ({stats.rows_rejected} rejected, {stats.values_nulled} values "
+            f"nulled, {stats.values_replaced} replaced, {stats.values_decoded} decoded from a legacy encoding), "
+            f"{stats.rows_per_second:,.0f} rows/s via {stats.reader}"
         )
         return dg.MaterializeResult(
             metadata={
@@ -385,10 +576,25 @@ def _ingest_asset(contract: TableContract) -> dg.AssetsDefinition:
                 "rows_read": stats.rows_read,
                 "rows_loaded": stats.rows_loaded,
                 "rows_quarantined": stats.rows_quarantined,
+                "rows_rejected": stats.rows_rejected,
+                "quarantine_share": dg.FloatMetadataValue(round(stats.quarantine_share, 6)),
+                "values_nulled": stats.values_nulled,
+                "values_replaced": stats.values_replaced,
+                "values_decoded": stats.values_decoded,
+                "quarantine_purged": stats.quarantine_purged,
                 "seconds": round(stats.seconds, 3),
                 "rows_per_second": round(stats.rows_per_second, 1),
                 "reader": stats.reader,
-            }
+            },
+            check_results=[
+                dg.AssetCheckResult(
+                    check_name="source_table_not_empty",
+                    asset_key=key,
+                    passed=stats.rows_read > 0,
+                    severity=dg.AssetCheckSeverity.WARN,
+                    metadata={"rows_read": stats.rows_read},
+                )
+            ],
         )
 
     return _asset

@@ -63,11 +63,15 @@ class TableContract:
         """Column names as they are in `raw` (lower case)."""
         return [name.lower() for name, _ in self.columns]
 
-    def schema(self) -> pa.DataFrameSchema:
-        """The pandera schema checked on each batch of raw text rows (columns in lower case)."""
+    def schema(self, check_keys: bool = True) -> pa.DataFrameSchema:
+        """The pandera schema checked on raw text rows (columns in lower case).
+
+        `check_keys=False` leaves out the key's not-empty and unique checks: ingestion checks those over the
+        whole table (trimmed) rather than per batch.
+        """
         columns = {}
         for name, family in self.columns:
-            is_key = self.key is not None and name == self.key
+            is_key = check_keys and self.key is not None and name == self.key
             checks = [_TYPE_CHECKS[family]] if family in _TYPE_CHECKS else []
             columns[name.lower()] = pa.Column(
                 dtype=None,  # every raw value is text; the checks decide what the text must look like

@@ -55,21 +55,25 @@ def test_bad_rows_are_quarantined_with_reason_and_the_rest_loads(tmp_path, wareh
     url = _payment_db(tmp_path / "social.sqlite", rows)
     stats = ingest_table(warehouse, "social", url, PAYMENT, AS_OF, batch_rows=7)
     assert stats.rows_read == len(rows)
-    assert stats.rows_loaded + stats.rows_quarantined == len(rows)
-    assert stats.rows_quarantined == 4
-    loaded = warehouse.execute("select payment_id from raw.social__payment order by _extracted_at").fetchall()
-    assert sorted(int(r[0]) for r in loaded) == sorted([1, 6] + [100 + i for i in range(20)])
-    reasons = dict(
-        warehouse.execute(
-            "select coalesce(record_key, '<null>'), reason from raw._quarantine where table_name = 'PAYMENT'"
-        ).fetchall()
-    )
-    assert reasons["2"] == "beneficiary_id: not an integer"
-    assert reasons["3"] == "paid_at: not a date (YYYY-MM-DD)"
-    assert reasons["1"] == "payment_id: duplicate key"
-    assert reasons["<null>"] == "payment_id: key is empty"
+    # rows with a sound key load (their bad values as NULL); rows with an empty or repeated key cannot
+    assert (stats.rows_loaded, stats.rows_rejected, stats.rows_quarantined, stats.values_nulled) == (24, 2, 4, 2)
+    loaded = warehouse.execute("select payment_id, beneficiary_id, paid_at from raw.social__payment").fetchall()
+    assert sorted(int(r[0]) for r in loaded) == sorted([1, 2, 3, 6] + [100 + i for i in range(20)])
+    by_id = {int(r[0]): r for r in loaded}
+    assert by_id[2][1] is None and by_id[3][2] is None  # only the bad value is dropped
+    assert by_id[1][1] == "10"  # the first row of a repeated key keeps it
+    quarantine = warehouse.execute(
+        "select coalesce(record_key, '<null>'), column_name, reason, disposition, source_record_id"
+        " from raw._quarantine where table_name = 'PAYMENT'"
+    ).fetchall()
+    by_key = {r[0]: r[1:] for r in quarantine}
+    assert by_key["2"] == ("beneficiary_id", "beneficiary_id: not an integer", "loaded", "2")
+    assert by_key["3"] == ("paid_at", "paid_at: not a date (YYYY-MM-DD)", "loaded", "3")
+    assert by_key["1"] == ("payment_id", "payment_id: duplicate key", "rejected", "1#2")
+    assert by_key["<null>"] == ("payment_id", "payment_id: key is empty", "rejected", "#5")
+    # the quarantine keeps the key and the bad values only, not the whole row
     row = json.loads(warehouse.execute("select row_json from raw._quarantine where record_key = '2'").fetchone()[0])
-    assert row["beneficiary_id"] == "x"
+    assert row == {"payment_id": "2", "beneficiary_id": "x"}
     # every raw row carries the night and the extraction time
     assert (
         warehouse.execute(
@@ -77,6 +81,34 @@ def test_bad_rows_are_quarantined_with_reason_and_the_rest_loads(tmp_path, wareh
         ).fetchone()[0]
         == stats.rows_loaded
     )
+
+
+def test_rejected_record_ids_are_unique_and_never_a_real_key(tmp_path, warehouse):
+    rows = [(1, 1, "p", 1, "CASH", None), ("1#2", 1, "p", 1, "CASH", None), (" 1 ", 1, "p", 1, "CASH", None)]
+    rows += [(1, 2, "p", 1, "CASH", None), ("  ", 3, "p", 1, "CASH", None), ("#5", 4, "p", 1, "CASH", None)]
+    url = _payment_db(
+        tmp_path / "s.sqlite",
+        rows,
+        "PAYMENT_ID VARCHAR, BENEFICIARY_ID INTEGER, PERIOD VARCHAR, AMOUNT INTEGER, METHOD VARCHAR, PAID_AT DATE",
+    )
+    stats = ingest_table(warehouse, "social", url, PAYMENT, AS_OF, max_quarantine_share=1.0)
+    ids = [
+        r[0]
+        for r in warehouse.execute(
+            "select trim(payment_id) from raw.social__payment union all"
+            " select source_record_id from raw._quarantine where disposition = 'rejected'"
+        ).fetchall()
+    ]
+    assert len(ids) == len(set(ids)) == len(rows) == stats.rows_read
+    # " 1 " and the second 1 repeat key 1 (keys compare trimmed); "1#2" is a real key (not an integer: rejected)
+    rejected = dict(
+        warehouse.execute(
+            "select source_record_id, reason from raw._quarantine where disposition = 'rejected'"
+        ).fetchall()
+    )
+    assert set(rejected) == {"1#2", "1#2#", "1#3", "#5#", "#5"}
+    assert rejected["1#3"] == "payment_id: duplicate key"
+    assert rejected["#5#"].startswith("payment_id: key is empty")
 
 
 def test_duplicate_key_across_batches_is_quarantined(tmp_path, warehouse):
@@ -91,7 +123,7 @@ def test_rerunning_a_night_replaces_its_quarantine(tmp_path, warehouse):
     ingest_table(warehouse, "social", url, PAYMENT, AS_OF)
     ingest_table(warehouse, "social", url, PAYMENT, AS_OF)
     assert warehouse.execute("select count(*) from raw._quarantine").fetchone()[0] == 1
-    assert warehouse.execute("select count(*) from raw.social__payment").fetchone()[0] == 1
+    assert warehouse.execute("select count(*) from raw.social__payment").fetchone()[0] == 2
 
 
 def test_a_column_of_the_wrong_type_fails_the_table(tmp_path, warehouse):
