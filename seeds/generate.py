@@ -400,6 +400,33 @@ RULES: tuple[tuple[str, str, str, str, str, str, str], ...] = (
         "Lập hoặc bổ sung hồ sơ trẻ em cho trẻ tại xã/phường nơi cư trú.",
         "Open (or complete) a child record for the child in their commune of residence.",
     ),
+    # Added for issue 8 (OUTPUTS.md: "more may be added").
+    (
+        "ROW_REJECTED",
+        "sach",
+        "sector, population",
+        "Dòng dữ liệu nguồn không nạp được khi trích xuất: khoá chính để trống, bị trùng (từ lần xuất hiện thứ "
+        "hai) hoặc không đúng kiểu dữ liệu. Bản ghi vẫn được tính trong đối soát nhưng không kiểm tra được quy "
+        "tắc nào khác; lý do cụ thể ghi trong bảng cách ly (raw._quarantine).",
+        "The source row could not be loaded at extraction: its primary key is empty, repeated (from the second "
+        "occurrence on) or not of its type. The record still counts in the reconciliation, but no other rule "
+        "could check it; the quarantine (raw._quarantine) gives the reason.",
+        "Sửa khoá chính của bản ghi tại hệ thống nguồn (điền khoá, hoặc gộp/xoá bản ghi trùng khoá) để đêm sau "
+        "bản ghi được nạp và đối soát.",
+        "Fix the record's key at the source (fill it in, or merge or remove the records sharing it) so that "
+        "the next night loads and reconciles it.",
+    ),
+    (
+        "PERSONAL_ID_MALFORMED",
+        "sach",
+        "population",
+        "Số định danh cá nhân (personal_id) của công dân trong CSDLQG về dân cư không phải là 12 chữ số. Số này "
+        "không được giải mã (không kiểm tra ID_CONFLICT) và không bản ghi chuyên ngành nào được liên kết với nó.",
+        "The citizen's personal_id in the master is not 12 digits. It is not decoded (no ID_CONFLICT check) "
+        "and no sector record is linked to it.",
+        "Đề nghị cơ quan Công an kiểm tra, chỉnh sửa số định danh cá nhân của công dân trong CSDLQG về dân cư.",
+        "Ask the police to check and correct the citizen's personal ID in the master.",
+    ),
 )
 
 SOURCE_NAMES: dict[str, tuple[str, str]] = {
@@ -763,7 +790,7 @@ def cross_check_defaults(legacy_communes: list[dict], crosswalk: dict[tuple[str,
 
 def build_catalogues(out_dir: Path) -> dict[str, int]:
     codes = [r[0] for r in RULES]
-    check(len(codes) == len(set(codes)) == 26, "rule catalogue must hold 26 distinct codes")
+    check(len(codes) == len(set(codes)) == 28, "rule catalogue must hold 28 distinct codes")
     check(all(r[1] in CRITERIA for r in RULES), "unknown criterion in the rule catalogue")
     check(NEEDS_LINK <= set(codes), "NEEDS_LINK names an unknown rule")
     counts = {}

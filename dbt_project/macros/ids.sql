@@ -59,14 +59,22 @@
     end
 {%- endmacro %}
 
-{#- birth year decoded from digits 4-6 of a 12-digit ID -#}
+{#- the value is a 12-digit ID (digits only): every decoding below is guarded by it -#}
+{% macro is_id12(col) -%}
+    coalesce({{ regexp_like(col, '^[0-9]{12}$') }}, false)
+{%- endmacro %}
+
+{#- birth year decoded from digits 4-6 of a 12-digit ID; NULL when the value is not 12 digits -#}
 {% macro id12_birth_year(id12_col) -%}
-    ({{ id12_century(id12_col) }} + cast(substr({{ id12_col }}, 5, 2) as integer))
+    case when {{ is_id12(id12_col) }}
+        then {{ id12_century(id12_col) }} + {{ dbt.safe_cast('substr(' ~ id12_col ~ ', 5, 2)', api.Column.translate_type('integer')) }}
+    end
 {%- endmacro %}
 
 {#- sex decoded from digit 4 of a 12-digit ID: even M, odd F -#}
 {% macro id12_sex(id12_col) -%}
     case
+        when not {{ is_id12(id12_col) }} then null
         when substr({{ id12_col }}, 4, 1) in ('0', '2', '4', '6', '8') then 'M'
         when substr({{ id12_col }}, 4, 1) in ('1', '3', '5', '7', '9') then 'F'
     end

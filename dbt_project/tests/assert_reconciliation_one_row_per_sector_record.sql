@@ -1,4 +1,5 @@
--- tonight's fct_reconciliation holds each sector record exactly once, and no record that staging lacks
+-- tonight's fct_reconciliation holds each sector record exactly once (loaded or rejected at ingestion), and no
+-- record that staging lacks
 with
 
 tonight as (
@@ -9,6 +10,9 @@ tonight as (
 
 records as (
     select source, source_record_id from {{ ref('int_sector_records_unioned') }}
+    union all
+    select source, source_record_id from {{ ref('stg_ingest__rejected_rows') }}
+    where record_kind = 'record'
 ),
 
 counted as (

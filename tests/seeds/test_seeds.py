@@ -226,7 +226,7 @@ def test_crosswalk_stays_in_province() -> None:
 
 def test_rules() -> None:
     data = rows("rules.csv")
-    assert len(data) == 26
+    assert len(data) == 28
     assert {r["rule_code"]: r["criterion"] for r in data} == RULE_CATALOGUE
     assert {r["rule_code"] for r in data if r["needs_link"] == "true"} == NEEDS_LINK
     assert {r["needs_link"] for r in data} == {"true", "false"}

@@ -28,6 +28,8 @@
     'int_rule_child_no_residence',
     'int_rule_death_not_recorded',
     'int_rule_child_not_in_registry',
+    'int_rule_row_rejected',
+    'int_rule_personal_id_malformed',
 ] -%}
 
 with

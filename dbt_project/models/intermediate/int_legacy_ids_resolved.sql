@@ -1,7 +1,8 @@
 {#-
   The master's old 9-digit CMND numbers that can link a sector record: only well-formed ones
   (legacy_id9_valid), with the number of master persons holding each. A number held by two or more persons
-  is ambiguous and links nobody (n_persons > 1); it is still "known" for ID_UNKNOWN.
+  is ambiguous and links nobody (n_persons > 1); it is still "known" for ID_UNKNOWN. A citizen whose own
+  personal_id is not a 12-digit ID (PERSONAL_ID_MALFORMED) is nobody to link to.
 -#}
 with
 
@@ -15,6 +16,7 @@ valid_legacy_ids as (
         personal_id
     from citizens
     where legacy_id9_valid
+        and personal_id_valid
 ),
 
 counted as (

@@ -1,7 +1,7 @@
 {#-
   Every link of a sector record to a master person: the deterministic links, then the probabilistic ones for
   records no ID could link (a deterministic link always wins). One row per linked record; everything
-  downstream uses these links.
+  downstream uses these links. Nobody links to a master citizen whose personal_id is not a 12-digit ID.
 -#}
 with
 
@@ -9,8 +9,16 @@ deterministic as (
     select * from {{ ref('int_links_deterministic') }}
 ),
 
+linkable_citizens as (
+    select personal_id from {{ ref('int_citizens_aged') }}
+    where personal_id_valid
+),
+
 probabilistic as (
-    select * from {{ ref('int_links_probabilistic') }}
+    select probabilistic.*
+    from {{ ref('int_links_probabilistic') }} as probabilistic
+    inner join linkable_citizens
+        on probabilistic.personal_id = linkable_citizens.personal_id
 ),
 
 probabilistic_only as (

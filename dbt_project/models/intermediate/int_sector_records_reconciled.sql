@@ -1,12 +1,42 @@
 {#-
   Each sector record with its link and the summary of its findings: which criteria it fails, and whether it
   is reconciled — linked, no finding of criterion dung or sach, and no FIELD_MISSING (the other du findings,
-  e.g. LEGACY_ID_ONLY or NOT_DIGITISED, and the song findings do not stop a record being reconciled).
+  e.g. LEGACY_ID_ONLY or NOT_DIGITISED, and the song findings do not stop a record being reconciled). Records
+  rejected at ingestion are here too, unlinked, with their ROW_REJECTED finding.
 -#}
 with
 
-records as (
+loaded as (
     select * from {{ ref('int_sector_records_linked') }}
+),
+
+-- sector records ingestion could not load: each is still a record of the night (not linked, ROW_REJECTED)
+rejected as (
+    select * from {{ ref('stg_ingest__rejected_rows') }}
+    where record_kind = 'record'
+),
+
+records as (
+    select
+        source, source_record_id, personal_id, match_method, match_probability, commune_code, is_linked,
+        id_kind, id_clean, beneficiary_status, pay_method, bank_account, digitisation_status
+    from loaded
+    union all
+    select
+        source,
+        source_record_id,
+        cast(null as varchar) as personal_id,
+        'none' as match_method,
+        cast(null as double) as match_probability,
+        cast(null as varchar) as commune_code,
+        false as is_linked,
+        cast(null as varchar) as id_kind,
+        cast(null as varchar) as id_clean,
+        cast(null as varchar) as beneficiary_status,
+        cast(null as varchar) as pay_method,
+        cast(null as varchar) as bank_account,
+        cast(null as varchar) as digitisation_status
+    from rejected
 ),
 
 findings as (

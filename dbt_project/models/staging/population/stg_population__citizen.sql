@@ -43,6 +43,8 @@ normalised as (
         {{ date_invalid('birth_date_raw', 'birth_date_parsed') }} as birth_date_invalid,
         -- NULL when there is no legacy ID; false when present but not 9 digits (LEGACY_ID_MALFORMED)
         case when legacy_id9 is not null then {{ regexp_like('legacy_id9', '^[0-9]{9}$') }} end as legacy_id9_valid,
+        -- a master key that is not a 12-digit ID is PERSONAL_ID_MALFORMED and links nobody
+        {{ is_id12('personal_id') }} as personal_id_valid,
         {{ id12_birth_year('personal_id') }} as id_birth_year,
         {{ id12_sex('personal_id') }} as id_sex
     from renamed
@@ -56,7 +58,7 @@ communes_checked as (
             when communes.commune_code is not null then 'current'
             else 'unknown'
         end as commune_status,
-        prefixes.id_prefix is not null as id_prefix_valid
+        case when normalised.personal_id_valid then prefixes.id_prefix is not null end as id_prefix_valid
     from normalised
     left join {{ ref('admin_communes') }} as communes
         on normalised.commune_code = communes.commune_code
@@ -67,6 +69,7 @@ communes_checked as (
 final as (
     select
         personal_id,
+        personal_id_valid,
         full_name,
         name_norm,
         name_unaccented,
