@@ -1,4 +1,4 @@
-"""On the tiny scenario every source row lands in `raw` or in quarantine; PostgreSQL gives the same raw counts."""
+"""On the tiny scenario every source row lands in `raw` or is rejected into quarantine; PostgreSQL gives the same."""
 
 import os
 import sqlite3
@@ -20,12 +20,13 @@ def _ingest_all(urls: dict[str, str], warehouse) -> dict[str, tuple[int, int, in
         for contract in CONTRACTS:
             stats = ingest_table(con, contract.source, urls[contract.source], contract, AS_OF)
             raw = con.execute(f"select count(*) from raw.{contract.raw_name}").fetchone()[0]
-            quarantined = con.execute(
-                "select count(*) from raw._quarantine where source = ? and table_name = ?",
+            quarantined, rejected = con.execute(
+                "select count(*), count(*) filter (where disposition = 'rejected') from raw._quarantine"
+                " where source = ? and table_name = ?",
                 [contract.source, contract.table],
-            ).fetchone()[0]
-            assert (raw, quarantined) == (stats.rows_loaded, stats.rows_quarantined)
-            out[contract.raw_name] = (stats.rows_read, raw, quarantined)
+            ).fetchone()
+            assert (raw, quarantined, rejected) == (stats.rows_loaded, stats.rows_quarantined, stats.rows_rejected)
+            out[contract.raw_name] = (stats.rows_read, raw, rejected)
         return out
     finally:
         con.close()
@@ -40,13 +41,13 @@ def tiny_raw_counts(tiny_sources, tmp_path_factory):
     return _ingest_all(urls, tmp_path_factory.mktemp("ingest") / "w.duckdb")
 
 
-def test_every_source_row_lands_in_raw_or_quarantine(tiny_sources, tiny_raw_counts):
+def test_every_source_row_lands_in_raw_or_is_rejected(tiny_sources, tiny_raw_counts):
     for contract in CONTRACTS:
         with sqlite3.connect(tiny_sources / f"{contract.source}.sqlite") as con:
             source_rows = con.execute(f'select count(*) from "{contract.table}"').fetchone()[0]
-        rows_read, raw, quarantined = tiny_raw_counts[contract.raw_name]
+        rows_read, raw, rejected = tiny_raw_counts[contract.raw_name]
         assert source_rows > 0, contract.raw_name
-        assert rows_read == source_rows == raw + quarantined, contract.raw_name
+        assert rows_read == source_rows == raw + rejected, contract.raw_name
 
 
 def test_raw_values_are_text_with_night_and_extraction_time(tiny_sources, tmp_path):
