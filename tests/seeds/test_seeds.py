@@ -72,6 +72,8 @@ RULE_CATALOGUE = {
     "CHILD_NO_RESIDENCE": "du",
     "DEATH_NOT_RECORDED": "song",
     "CHILD_NOT_IN_REGISTRY": "du",
+    "ROW_REJECTED": "sach",  # issue 8
+    "PERSONAL_ID_MALFORMED": "sach",  # issue 8
 }
 NEEDS_LINK = {
     "NAME_MISMATCH",
