@@ -6,7 +6,11 @@ intermediate layer): `dbt_staging` (seeds and staging views) and `dbt_reconcilia
 
 import json
 import os
+import re
+import shutil
 import sys
+import tempfile
+import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -15,11 +19,14 @@ import dagster as dg
 from dagster import AssetExecutionContext
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, DbtProject, dbt_assets
 
-from orchestration.resources import PROJECT_ROOT, NightResource, WarehouseResource
+from assets.night import claim_night, mark_published
+from assets.resources import PROJECT_ROOT, NightResource, WarehouseResource
 
 DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
 # The dbt of this environment, whether or not its bin folder is on PATH (`dagster dev` run from outside).
 DBT_EXECUTABLE = str(Path(sys.executable).parent / "dbt")
+RUNS_DIR = DBT_PROJECT_DIR / "target" / "runs"  # one temporary folder per dbt invocation, removed after it
+LAST_NIGHT_DIR = DBT_PROJECT_DIR / "target" / "last_night"  # each step's run_results.json and dbt.log
 
 dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, target=os.environ.get("DBT_TARGET") or None)
 
@@ -59,6 +66,36 @@ class LayerTranslator(DagsterDbtTranslator):
 TRANSLATOR = LayerTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True))
 
 
+def _dbt_error_line(invocation) -> str:
+    """The first error dbt logged, on one line, with quoted literals elided (they may be data)."""
+    messages = [m for m in getattr(invocation, "_error_messages", []) if m and m.strip()]
+    detailed = [m for m in messages if "Error in" in m] or messages
+    if not detailed:
+        return f"dbt exited with code {invocation.process.returncode}"
+    lines = [line.strip() for line in detailed[0].splitlines() if line.strip()]
+    text = ": ".join(lines[:2])
+    return re.sub(r"'[^']*'", "'…'", text)
+
+
+def _drop_abandoned_targets(max_age_seconds: float = 86_400) -> None:
+    """Target folders a killed run left behind (other nights may be using recent ones)."""
+    RUNS_DIR.mkdir(parents=True, exist_ok=True)
+    for folder in RUNS_DIR.iterdir():
+        if time.time() - folder.stat().st_mtime > max_age_seconds:
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def _keep_artifacts(target: Path, name: str) -> None:
+    """Keep the last night's run_results.json and dbt.log of a step (overwritten each night), drop the rest."""
+    kept = LAST_NIGHT_DIR / name
+    shutil.rmtree(kept, ignore_errors=True)
+    kept.mkdir(parents=True, exist_ok=True)
+    for artifact in ("run_results.json", "dbt.log"):
+        if (target / artifact).exists():
+            shutil.copy2(target / artifact, kept / artifact)
+    shutil.rmtree(target, ignore_errors=True)
+
+
 def _dbt_build(context: AssetExecutionContext, dbt: DbtCliResource, night: NightResource, warehouse: WarehouseResource):
     # dbt runs in a subprocess whose profile reads DOISOAT_WAREHOUSE: hand it the resolved warehouse.
     os.environ["DOISOAT_WAREHOUSE"] = str(warehouse.resolved_path())
@@ -66,7 +103,17 @@ def _dbt_build(context: AssetExecutionContext, dbt: DbtCliResource, night: Night
     # a seed must not run in the staging step, before their models exist.
     os.environ.setdefault("DBT_INDIRECT_SELECTION", "buildable")
     dbt_vars = json.dumps({"as_of": night.date().isoformat()})
-    yield from dbt.cli(["build", "--vars", dbt_vars], context=context).stream()
+    # One target folder per invocation (dagster-dbt's default) grows by ~11 MB a step a night: use a temporary
+    # one and keep only the last night's run results and log.
+    _drop_abandoned_targets()
+    target = Path(tempfile.mkdtemp(prefix=f"{context.op_def.name}-", dir=RUNS_DIR))
+    try:
+        invocation = dbt.cli(["build", "--vars", dbt_vars], context=context, target_path=target, raise_on_error=False)
+        yield from invocation.stream().fetch_row_counts()
+        if not invocation.is_successful():
+            raise dg.Failure(description=_dbt_error_line(invocation), allow_retries=False)
+    finally:
+        _keep_artifacts(target, context.op_def.name)
 
 
 @dbt_assets(
@@ -93,5 +140,9 @@ def dbt_staging(
 def dbt_reconciliation(
     context: AssetExecutionContext, dbt: DbtCliResource, night: NightResource, warehouse: WarehouseResource
 ):
-    """Links, rules and the marts of OUTPUTS.md."""
+    """Links, rules and the marts of OUTPUTS.md; the night is `published` once they are all written."""
+    with warehouse.connect() as con:
+        claim_night(con, night.date(), context.run_id, step="marts")
     yield from _dbt_build(context, dbt, night, warehouse)
+    with warehouse.connect() as con:
+        mark_published(con, night.date(), context.run_id)
