@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import dagster as dg
-from dagster import AssetExecutionContext
+from dagster import AssetExecutionContext, TableMetadataSet
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, DbtProject, dbt_assets
 
 from assets.night import claim_night, mark_published
@@ -77,6 +77,39 @@ def _dbt_error_line(invocation) -> str:
     return re.sub(r"'[^']*'", "'…'", text)
 
 
+def _relation_of_table(invocation, event) -> str | None:
+    """The relation of a dbt model/seed materialised as a table (views are not counted: that runs their SQL)."""
+    unique_id = event.metadata.get("unique_id")
+    node = invocation.manifest["nodes"].get(getattr(unique_id, "text", None)) if unique_id else None
+    if not node or node["config"].get("materialized") == "view":
+        return None
+    return node.get("relation_name")
+
+
+def _with_row_counts(invocation, events: list, warehouse: WarehouseResource, night: NightResource):
+    """The table events with `dagster/row_count` (and the night's rows where the table is keyed by `as_of`)."""
+    import duckdb
+
+    if not events:
+        return
+    with duckdb.connect(str(warehouse.resolved_path()), read_only=True) as con:
+        for event in events:
+            relation = _relation_of_table(invocation, event)
+            try:
+                columns = {row[0] for row in con.execute(f"describe {relation}").fetchall()}
+                keyed = "as_of" in columns
+                night_rows = "count(*) filter (where as_of = ?)" if keyed else "null"
+                sql = f"select count(*), {night_rows} from {relation}"
+                total, tonight = con.execute(sql, [night.date()] if keyed else []).fetchone()
+            except duckdb.Error:
+                yield event
+                continue
+            metadata = {**TableMetadataSet(row_count=int(total))}
+            if tonight is not None:
+                metadata["rows_this_night"] = int(tonight)
+            yield event.with_metadata({**event.metadata, **metadata})
+
+
 def _drop_abandoned_targets(max_age_seconds: float = 86_400) -> None:
     """Target folders a killed run left behind (other nights may be using recent ones)."""
     RUNS_DIR.mkdir(parents=True, exist_ok=True)
@@ -109,9 +142,17 @@ def _dbt_build(context: AssetExecutionContext, dbt: DbtCliResource, night: Night
     target = Path(tempfile.mkdtemp(prefix=f"{context.op_def.name}-", dir=RUNS_DIR))
     try:
         invocation = dbt.cli(["build", "--vars", dbt_vars], context=context, target_path=target, raise_on_error=False)
-        yield from invocation.stream().fetch_row_counts()
+        # Row counts: dagster-dbt's fetch_row_counts() opens the DuckDB file in this process while dbt writes it
+        # (it fails, and its connection then blocks the next step's), so tables are counted once dbt is done.
+        tables = []
+        for event in invocation.stream():
+            if isinstance(event, dg.Output | dg.AssetMaterialization) and _relation_of_table(invocation, event):
+                tables.append(event)
+            else:
+                yield event
         if not invocation.is_successful():
             raise dg.Failure(description=_dbt_error_line(invocation), allow_retries=False)
+        yield from _with_row_counts(invocation, tables, warehouse, night)
     finally:
         _keep_artifacts(target, context.op_def.name)
 

@@ -5,6 +5,7 @@ the warehouse, 1: the night failed); `--debug` shows the traceback instead. The 
 line per step and a summary; `-v` shows Dagster's and dbt's logs.
 """
 
+import contextlib
 import os
 import subprocess
 import sys
@@ -36,7 +37,22 @@ class Busy(click.ClickException):
 
 
 class DoisoatGroup(click.Group):
-    """Turns any unexpected exception into one line (the traceback with --debug)."""
+    """Turns any unexpected exception into one line (the traceback with --debug); usage errors are one line."""
+
+    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
+        try:
+            code = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        except click.exceptions.Abort:
+            click.echo("Aborted!", err=True)
+            sys.exit(1)
+        except click.UsageError as exc:
+            where = f" (doisoat {exc.ctx.info_name} --help)" if exc.ctx and exc.ctx.parent else ""
+            click.echo(f"Error: {exc.format_message()}{where}", err=True)
+            sys.exit(EXIT_BAD_INPUT)
+        except click.ClickException as exc:
+            click.echo(f"Error: {exc.format_message()}", err=True)
+            sys.exit(exc.exit_code)
+        sys.exit(code if isinstance(code, int) else 0)
 
     def invoke(self, ctx: click.Context):
         try:
@@ -217,15 +233,17 @@ def _run_locked(night: str, selection, warehouse: Path, verbose: bool) -> bool:
 
     job = defs.resolve_job_def("nightly")
     keys = None if selection is None else list(selection.resolve(defs.resolve_asset_graph()))
-    console = NightConsole(sizes=_step_sizes(defs), verbose=verbose)
+    console = NightConsole(sizes=_step_sizes(defs), verbose=verbose, out=sys.stdout)
     run_id = make_new_run_id()
     instance.add_event_listener(run_id, console)
     run_config: dict = {"resources": {"night": {"config": {"as_of": night}}}}
     if not verbose:
         run_config["loggers"] = {"console": {"config": {"log_level": "CRITICAL"}}}
     click.echo(f"loaded in {elapsed(time.perf_counter() - started)}; running (run {run_id[:8]}):")
+    # dagster-dbt echoes every dbt event to sys.stdout: in quiet mode that goes nowhere (dbt.log keeps it).
+    quiet = contextlib.nullcontext() if verbose else contextlib.redirect_stdout(open(os.devnull, "w"))  # noqa: SIM115
     try:
-        with instance:
+        with instance, quiet:
             result = job.execute_in_process(
                 asset_selection=keys,
                 instance=instance,

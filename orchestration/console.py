@@ -42,6 +42,7 @@ class NightConsole:
 
     sizes: dict[str, int] = field(default_factory=dict)
     verbose: bool = False
+    out: object = None  # where progress goes (the real stdout, while dbt's echo is redirected)
     started: dict[str, float] = field(default_factory=dict)
     done: dict[str, int] = field(default_factory=dict)
     warned_checks: list[str] = field(default_factory=list)
@@ -52,17 +53,19 @@ class NightConsole:
     _task: object = None
 
     def __post_init__(self) -> None:
-        self.tty = sys.stdout.isatty() and not self.verbose
+        self.out = self.out or sys.stdout
+        self.tty = self.out.isatty() and not self.verbose
 
     def say(self, text: str) -> None:
         if self._live is not None:
             self._live.console.print(text, highlight=False, markup=False)
         else:
-            click.echo(text)
+            click.echo(text, file=self.out)
 
     def _start_bar(self, step: str) -> None:
         if not self.tty:
             return
+        from rich.console import Console
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
         self._live = Progress(
@@ -72,6 +75,7 @@ class NightConsole:
             MofNCompleteColumn(),
             TimeElapsedColumn(),
             transient=True,
+            console=Console(file=self.out),
         )
         self._live.start()
         self._task = self._live.add_task(step_label(step), total=self.sizes.get(step) or None)
