@@ -16,7 +16,8 @@ from pathlib import Path
 from typing import Any
 
 import dagster as dg
-from dagster import AssetExecutionContext, TableMetadataSet
+from dagster import AssetExecutionContext
+from dagster._core.definitions.metadata import TableMetadataSet
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, DbtProject, dbt_assets
 
 from assets.night import claim_night, mark_published
@@ -183,7 +184,7 @@ def dbt_reconciliation(
 ):
     """Links, rules and the marts of OUTPUTS.md; the night is `published` once they are all written."""
     with warehouse.connect() as con:
-        claim_night(con, night.date(), context.run_id, step="marts")
+        claim_night(con, night.date(), context.run.run_id, step="marts")
     yield from _dbt_build(context, dbt, night, warehouse)
     with warehouse.connect() as con:
-        mark_published(con, night.date(), context.run_id)
+        mark_published(con, night.date(), context.run.run_id)

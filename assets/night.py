@@ -371,7 +371,7 @@ def mark_killed_runs_failed(instance, warehouse: Path, current_run_id: str) -> l
 
 def rebuilds_marts(run) -> bool:
     """Whether a Dagster run materialises the marts step (the whole nightly job, or a selection with a mart)."""
-    if run.asset_selection is None:
+    if not run.asset_selection:  # None or empty: the job's whole selection
         return run.job_name == "nightly"
     return any(key.path[0] == "marts" for key in run.asset_selection)
 
@@ -394,7 +394,7 @@ class NightGuard:
 
     @classmethod
     def start(cls, warehouse: Path, context) -> NightGuard | None:
-        run = context.dagster_run
+        run = context.run
         if run is None or context.instance is None:
             return None
         guard = cls(warehouse.resolve(), run.run_id)
