@@ -251,11 +251,11 @@ def check_night(warehouse: Path, as_of: dt.date) -> None:
     if not Path(warehouse).exists():
         raise NightNotReady(f"no warehouse at {warehouse}: run a night first (doisoat run)")
     with duckdb.connect(str(warehouse), read_only=True) as con:
+        require_usable(con, as_of)  # first: a night killed on its first run has no marts rows yet
         held = nights_in_marts(con)
         if as_of not in held:
             nights = ", ".join(str(d) for d in held[-5:]) or "none"
             raise NightNotReady(f"night {as_of} is not in the warehouse {warehouse} (nights held: {nights})")
-        require_usable(con, as_of)
 
 
 def nights_in_marts(con) -> list[dt.date]:
