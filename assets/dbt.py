@@ -80,6 +80,8 @@ def _dbt_error_line(invocation) -> str:
 
 def _relation_of_table(invocation, event) -> str | None:
     """The relation of a dbt model/seed materialised as a table (views are not counted: that runs their SQL)."""
+    if not isinstance(event, dg.Output | dg.AssetMaterialization):
+        return None
     unique_id = event.metadata.get("unique_id")
     node = invocation.manifest["nodes"].get(getattr(unique_id, "text", None)) if unique_id else None
     if not node or node["config"].get("materialized") == "view":
@@ -88,14 +90,19 @@ def _relation_of_table(invocation, event) -> str | None:
 
 
 def _with_row_counts(invocation, events: list, warehouse: WarehouseResource, night: NightResource):
-    """The table events with `dagster/row_count` (and the night's rows where the table is keyed by `as_of`)."""
+    """The events, tables' with `dagster/row_count` (and the night's rows where the table is keyed by `as_of`)."""
     import duckdb
 
-    if not events:
-        return
     with duckdb.connect(str(warehouse.resolved_path()), read_only=True) as con:
         for event in events:
-            relation = _relation_of_table(invocation, event)
+            relation = (
+                _relation_of_table(invocation, event)
+                if isinstance(event, dg.Output | dg.AssetMaterialization)
+                else None
+            )
+            if relation is None:
+                yield event
+                continue
             try:
                 columns = {row[0] for row in con.execute(f"describe {relation}").fetchall()}
                 keyed = "as_of" in columns
@@ -145,15 +152,11 @@ def _dbt_build(context: AssetExecutionContext, dbt: DbtCliResource, night: Night
         invocation = dbt.cli(["build", "--vars", dbt_vars], context=context, target_path=target, raise_on_error=False)
         # Row counts: dagster-dbt's fetch_row_counts() opens the DuckDB file in this process while dbt writes it
         # (it fails, and its connection then blocks the next step's), so tables are counted once dbt is done.
-        tables = []
-        for event in invocation.stream():
-            if isinstance(event, dg.Output | dg.AssetMaterialization) and _relation_of_table(invocation, event):
-                tables.append(event)
-            else:
-                yield event
+        # The events keep dbt's (topological) order: all are held until dbt ends.
+        events = list(invocation.stream())
         if not invocation.is_successful():
             raise dg.Failure(description=_dbt_error_line(invocation), allow_retries=False)
-        yield from _with_row_counts(invocation, tables, warehouse, night)
+        yield from _with_row_counts(invocation, events, warehouse, night)
     finally:
         _keep_artifacts(target, context.op_def.name)
 

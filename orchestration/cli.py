@@ -225,7 +225,6 @@ def _run_locked(night: str, selection, warehouse: Path, verbose: bool) -> bool:
     if not verbose:
         _quiet()
     click.echo("loading the code location (dbt manifest, assets)…")
-    import dagster as dg
     from dagster._core.utils import make_new_run_id
 
     from orchestration.console import NightConsole, elapsed
@@ -256,12 +255,34 @@ def _run_locked(night: str, selection, warehouse: Path, verbose: bool) -> bool:
         console.close()
     took = elapsed(time.perf_counter() - started)
     click.echo(f"night {night}: {'succeeded' if result.success else 'FAILED'} in {took} (run {result.run_id})")
-    if result.success or console.failures:
-        _print_summary(warehouse, dg, night, console)
+    if result.success:
+        _print_summary(warehouse, night, console)
+    else:
+        click.echo("the night's marts are not complete: its report and gates refuse it until it is rerun")
     return result.success
 
 
-def _print_summary(warehouse: Path, dg, night: str, console) -> None:
+def _status_line(warehouse: Path, night: str) -> str:
+    """What the warehouse now says of the night (after a failure)."""
+    import datetime as dt
+
+    import duckdb
+
+    from assets.night import USABLE, night_status
+
+    try:
+        with duckdb.connect(str(warehouse), read_only=True) as con:
+            status = night_status(con, dt.date.fromisoformat(night))
+    except duckdb.Error:
+        status = None
+    if status is None:
+        return f"night {night}: no status recorded"
+    if status.status in USABLE:
+        return f"night {night}: its marts are complete ({status.describe()}); `doisoat report` can rebuild its report"
+    return f"night {night}: incomplete ({status.describe()}); the report and gates refuse it until it is rerun"
+
+
+def _print_summary(warehouse: Path, night: str, console) -> None:
     import datetime as dt
 
     from orchestration.summary import night_summary
