@@ -6,20 +6,28 @@ intermediate layer): `dbt_staging` (seeds and staging views) and `dbt_reconcilia
 
 import json
 import os
+import re
+import shutil
 import sys
+import tempfile
+import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import dagster as dg
 from dagster import AssetExecutionContext
+from dagster._core.definitions.metadata import TableMetadataSet
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, DbtProject, dbt_assets
 
-from orchestration.resources import PROJECT_ROOT, NightResource, WarehouseResource
+from assets.night import claim_night, mark_published
+from assets.resources import PROJECT_ROOT, NightResource, WarehouseResource
 
 DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
 # The dbt of this environment, whether or not its bin folder is on PATH (`dagster dev` run from outside).
 DBT_EXECUTABLE = str(Path(sys.executable).parent / "dbt")
+RUNS_DIR = DBT_PROJECT_DIR / "target" / "runs"  # one temporary folder per dbt invocation, removed after it
+LAST_NIGHT_DIR = DBT_PROJECT_DIR / "target" / "last_night"  # each step's run_results.json and dbt.log
 
 dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, target=os.environ.get("DBT_TARGET") or None)
 
@@ -59,6 +67,76 @@ class LayerTranslator(DagsterDbtTranslator):
 TRANSLATOR = LayerTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True))
 
 
+def _dbt_error_line(invocation) -> str:
+    """The first error dbt logged, on one line, with quoted literals elided (they may be data)."""
+    messages = [m for m in getattr(invocation, "_error_messages", []) if m and m.strip()]
+    detailed = [m for m in messages if "Error in" in m] or messages
+    if not detailed:
+        return f"dbt exited with code {invocation.process.returncode}"
+    lines = [line.strip() for line in detailed[0].splitlines() if line.strip()]
+    text = ": ".join(lines[:2])
+    return re.sub(r"'[^']*'", "'…'", text)
+
+
+def _relation_of_table(invocation, event) -> str | None:
+    """The relation of a dbt model/seed materialised as a table (views are not counted: that runs their SQL)."""
+    if not isinstance(event, dg.Output | dg.AssetMaterialization):
+        return None
+    unique_id = event.metadata.get("unique_id")
+    node = invocation.manifest["nodes"].get(getattr(unique_id, "text", None)) if unique_id else None
+    if not node or node["config"].get("materialized") == "view":
+        return None
+    return node.get("relation_name")
+
+
+def _with_row_counts(invocation, events: list, warehouse: WarehouseResource, night: NightResource):
+    """The events, tables' with `dagster/row_count` (and the night's rows where the table is keyed by `as_of`)."""
+    import duckdb
+
+    with duckdb.connect(str(warehouse.resolved_path()), read_only=True) as con:
+        for event in events:
+            relation = (
+                _relation_of_table(invocation, event)
+                if isinstance(event, dg.Output | dg.AssetMaterialization)
+                else None
+            )
+            if relation is None:
+                yield event
+                continue
+            try:
+                columns = {row[0] for row in con.execute(f"describe {relation}").fetchall()}
+                keyed = "as_of" in columns
+                night_rows = "count(*) filter (where as_of = ?)" if keyed else "null"
+                sql = f"select count(*), {night_rows} from {relation}"
+                total, tonight = con.execute(sql, [night.date()] if keyed else []).fetchone()
+            except duckdb.Error:
+                yield event
+                continue
+            metadata = {**TableMetadataSet(row_count=int(total))}
+            if tonight is not None:
+                metadata["rows_this_night"] = int(tonight)
+            yield event.with_metadata({**event.metadata, **metadata})
+
+
+def _drop_abandoned_targets(max_age_seconds: float = 86_400) -> None:
+    """Target folders a killed run left behind (other nights may be using recent ones)."""
+    RUNS_DIR.mkdir(parents=True, exist_ok=True)
+    for folder in RUNS_DIR.iterdir():
+        if time.time() - folder.stat().st_mtime > max_age_seconds:
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def _keep_artifacts(target: Path, name: str) -> None:
+    """Keep the last night's run_results.json and dbt.log of a step (overwritten each night), drop the rest."""
+    kept = LAST_NIGHT_DIR / name
+    shutil.rmtree(kept, ignore_errors=True)
+    kept.mkdir(parents=True, exist_ok=True)
+    for artifact in ("run_results.json", "dbt.log"):
+        if (target / artifact).exists():
+            shutil.copy2(target / artifact, kept / artifact)
+    shutil.rmtree(target, ignore_errors=True)
+
+
 def _dbt_build(context: AssetExecutionContext, dbt: DbtCliResource, night: NightResource, warehouse: WarehouseResource):
     # dbt runs in a subprocess whose profile reads DOISOAT_WAREHOUSE: hand it the resolved warehouse.
     os.environ["DOISOAT_WAREHOUSE"] = str(warehouse.resolved_path())
@@ -66,7 +144,23 @@ def _dbt_build(context: AssetExecutionContext, dbt: DbtCliResource, night: Night
     # a seed must not run in the staging step, before their models exist.
     os.environ.setdefault("DBT_INDIRECT_SELECTION", "buildable")
     dbt_vars = json.dumps({"as_of": night.date().isoformat()})
-    yield from dbt.cli(["build", "--vars", dbt_vars], context=context).stream()
+    # One target folder per invocation (dagster-dbt's default) grows by ~11 MB a step a night: use a temporary
+    # one and keep only the last night's run results and log.
+    _drop_abandoned_targets()
+    target = Path(tempfile.mkdtemp(prefix=f"{context.op_def.name}-", dir=RUNS_DIR))
+    try:
+        invocation = dbt.cli(["build", "--vars", dbt_vars], context=context, target_path=target, raise_on_error=False)
+        # Row counts: dagster-dbt's fetch_row_counts() opens the DuckDB file in this process while dbt writes it
+        # (it fails, and its connection then blocks the next step's), so tables are counted once dbt is done.
+        # The events keep dbt's (topological) order: all are held until dbt ends.
+        events = list(invocation.stream())
+        if not invocation.is_successful():
+            raise dg.Failure(description=_dbt_error_line(invocation), allow_retries=False)
+        counting = time.perf_counter()
+        yield from _with_row_counts(invocation, events, warehouse, night)
+        context.log.info(f"row counts of the step's tables in {time.perf_counter() - counting:.2f}s")
+    finally:
+        _keep_artifacts(target, context.op_def.name)
 
 
 @dbt_assets(
@@ -93,5 +187,9 @@ def dbt_staging(
 def dbt_reconciliation(
     context: AssetExecutionContext, dbt: DbtCliResource, night: NightResource, warehouse: WarehouseResource
 ):
-    """Links, rules and the marts of OUTPUTS.md."""
+    """Links, rules and the marts of OUTPUTS.md; the night is `published` once they are all written."""
+    with warehouse.connect() as con:
+        claim_night(con, night.date(), context.run.run_id, step="marts")
     yield from _dbt_build(context, dbt, night, warehouse)
+    with warehouse.connect() as con:
+        mark_published(con, night.date(), context.run.run_id)

@@ -15,8 +15,9 @@ import datetime as dt
 
 import dagster as dg
 
+from assets.night import NightNotReady, require_usable
+from assets.resources import PROJECT_ROOT, NightResource, WarehouseResource
 from expectations.gx.gates import GateResults, IndicatorGate, gx_root_for, run_gates
-from orchestration.resources import PROJECT_ROOT, NightResource, WarehouseResource
 
 GATES_KEY = dg.AssetKey(["quality", "gx_gates"])
 MARTS = ("fct_reconciliation", "fct_findings", "fct_indicators")
@@ -169,6 +170,10 @@ def gx_gates(context: dg.AssetExecutionContext, night: NightResource, warehouse:
     path = warehouse.resolved_path()
     con = duckdb.connect(str(path), read_only=True)
     try:
+        try:
+            require_usable(con, as_of)  # a night killed or failed before its marts were whole is not gated
+        except NightNotReady as exc:
+            raise dg.Failure(description=str(exc), allow_retries=False) from None
         results = run_gates(con, as_of, gx_root_for(path))
         mart_rows = _mart_province_rows(con, as_of)
         communes_below = dict(

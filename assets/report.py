@@ -6,10 +6,11 @@ plain function the CLI calls. Metadata: counts and the path of the index only â€
 
 import dagster as dg
 
+from assets.night import NightNotReady, check_night
 from assets.quality import GATES_KEY
 from assets.reporting.build import build, build_report
+from assets.resources import NightResource, WarehouseResource
 from expectations.gx.gates import gx_root_for
-from orchestration.resources import NightResource, WarehouseResource
 
 __all__ = ["ReportConfig", "build_report", "stewards_report"]
 
@@ -45,6 +46,10 @@ def stewards_report(
 ) -> dg.MaterializeResult:
     """Build the report of the night from the marts (names from staging, masked unless configured)."""
     path = warehouse.resolved_path()
+    try:
+        check_night(path, night.date())
+    except NightNotReady as exc:
+        raise dg.Failure(description=str(exc), allow_retries=False) from None
     out_dir = config.out_dir or str(path.parent / "reports")
     root = gx_root_for(path)
     summary = build(path, night.date(), out_dir, masked=config.masked, gx_root=root if root.exists() else None)

@@ -16,6 +16,9 @@ from orchestration.sensors import nightly_failure_alert
 defs = dg.Definitions(
     assets=[*ingest_assets, dbt_staging, linkage_probabilistic, dbt_reconciliation, gx_gates, stewards_report],
     jobs=[nightly_job],
+    # Every run in one process, the UI's ad-hoc materialisations too: one DuckDB writer, and the warehouse
+    # resource (which holds the night's lock) lives as long as the run.
+    executor=dg.in_process_executor,
     schedules=[nightly_schedule],
     sensors=[nightly_failure_alert],
     resources={

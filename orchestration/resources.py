@@ -1,83 +1,27 @@
-"""Resources of the code location: the night, the warehouse, the sources — all from environment variables."""
+"""The resources live in `assets/resources.py` (assets never import `orchestration/`); re-exported here."""
 
-from __future__ import annotations
+from assets.resources import (
+    DEFAULT_WAREHOUSE,
+    PROJECT_ROOT,
+    SOURCE_URL_VARIABLES,
+    TIMEZONE,
+    NightResource,
+    SourcesResource,
+    WarehouseResource,
+    parse_as_of,
+    source_url,
+    today_in_vietnam,
+)
 
-import datetime as dt
-import os
-from pathlib import Path
-from zoneinfo import ZoneInfo
-
-import dagster as dg
-
-PROJECT_ROOT = Path(__file__).resolve().parents[1]
-TIMEZONE = "Asia/Ho_Chi_Minh"
-
-# SOURCES.md: one SQLAlchemy URL per source, one environment variable each, with the embedded defaults.
-SOURCE_URL_VARIABLES: dict[str, tuple[str, str]] = {
-    "population": ("DOISOAT_POPULATION_URL", "sqlite:///data/sources/population.sqlite"),
-    "vaccination": ("DOISOAT_VACCINATION_URL", "sqlite:///data/sources/vaccination.sqlite"),
-    "social": ("DOISOAT_SOCIAL_URL", "sqlite:///data/sources/social.sqlite"),
-    "civil": ("DOISOAT_CIVIL_URL", "sqlite:///data/sources/civil.sqlite"),
-    "children": ("DOISOAT_CHILDREN_URL", "sqlite:///data/sources/children.sqlite"),
-}
-DEFAULT_WAREHOUSE = "data/warehouse.duckdb"
-
-
-def source_url(source: str) -> str:
-    """The SQLAlchemy URL of a source, from its environment variable or the embedded default."""
-    variable, default = SOURCE_URL_VARIABLES[source]
-    return os.environ.get(variable) or default
-
-
-def today_in_vietnam() -> dt.date:
-    return dt.datetime.now(ZoneInfo(TIMEZONE)).date()
-
-
-def parse_as_of(value: str | None) -> dt.date:
-    """The night to reconcile: `YYYY-MM-DD`, or today in Asia/Ho_Chi_Minh when empty."""
-    if not value:
-        return today_in_vietnam()
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError as exc:
-        raise ValueError(f"DOISOAT_AS_OF must be YYYY-MM-DD, got {value!r}") from exc
-
-
-class NightResource(dg.ConfigurableResource):
-    """The night being reconciled (`DOISOAT_AS_OF`); the schedule sets it per run."""
-
-    as_of: str = ""
-
-    def date(self) -> dt.date:
-        return parse_as_of(self.as_of or os.environ.get("DOISOAT_AS_OF"))
-
-
-class WarehouseResource(dg.ConfigurableResource):
-    """The DuckDB warehouse file (`DOISOAT_WAREHOUSE`)."""
-
-    path: str = ""
-
-    def resolved_path(self) -> Path:
-        path = Path(self.path or os.environ.get("DOISOAT_WAREHOUSE") or DEFAULT_WAREHOUSE)
-        return path if path.is_absolute() else Path.cwd() / path
-
-    def connect(self):
-        """Open a read-write DuckDB connection (callers close it: one writer at a time)."""
-        import duckdb
-
-        path = self.resolved_path()
-        path.parent.mkdir(parents=True, exist_ok=True)
-        return duckdb.connect(str(path))
-
-
-class SourcesResource(dg.ConfigurableResource):
-    """The five source systems' SQLAlchemy URLs; empty means the environment variable or its default."""
-
-    population: str = ""
-    vaccination: str = ""
-    social: str = ""
-    civil: str = ""
-    children: str = ""
-
-    def url(self, source: str) -> str:
-        return getattr(self, source) or source_url(source)
+__all__ = [
+    "DEFAULT_WAREHOUSE",
+    "PROJECT_ROOT",
+    "SOURCE_URL_VARIABLES",
+    "TIMEZONE",
+    "NightResource",
+    "SourcesResource",
+    "WarehouseResource",
+    "parse_as_of",
+    "source_url",
+    "today_in_vietnam",
+]
