@@ -315,7 +315,8 @@ def markdown(record: dict) -> str:
         for code in ("residents", *FIGURE_CODES):
             f, t = fct.get(code), truth.get(code)
             if code == "residents":
-                lines.append(f"| residents (citizens) | {f['count']:,} | | {t['count'] if t else '':,} | |")
+                truth_count = f"{t['count']:,}" if t else ""
+                lines.append(f"| residents (citizens) | {f['count']:,} | | {truth_count} | |")
                 continue
             if not f:
                 continue
