@@ -135,7 +135,7 @@ def build(
     }
     if sc.figures is not None:
         step("figures")
-        meta["figures_target"] = dict(sc.figures.__dict__)
+        meta["figures_target"] = {"residents": sc.residents, **sc.figures.__dict__}
         meta["figures"] = headline_figures(truth, tables)
     return {"tables": tables, "truth": truth, "meta": meta}
 
