@@ -270,6 +270,72 @@ def run(args: argparse.Namespace) -> dict:
     return record
 
 
+class RecordedSamples(Sampler):
+    """Samples written by an external sampler (CSV: epoch, cumulative CPU s, RSS bytes, 1-min load)."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__()
+        for line in path.read_text().splitlines():
+            t, cpu, rss, load = line.split(",")
+            self.samples.append((float(t), float(cpu), int(rss), float(load)))
+
+
+def recover(out: Path, samples: Path, started: float, as_of: str) -> dict:
+    """The record of a night that was stopped (or whose process died) before writing it: completed Dagster
+    steps from `<out>/dagster_home`, CPU and RSS from an external sampler's CSV (cumulative CPU since the
+    process started at epoch `started`); simulate ends when ground_truth.json was written."""
+    os.environ["DAGSTER_HOME"] = str(out / "dagster_home")
+    import dagster as dg
+
+    sampler = RecordedSamples(samples)
+    record: dict = {
+        "started_utc": dt.datetime.fromtimestamp(started, dt.UTC).isoformat(timespec="seconds"),
+        "scenario": f"recovered from {out}",
+        "as_of": as_of,
+        "machine": machine(),
+        "uptime_before": "(not recorded: recovered run)",
+        "uptime_after": uptime(),
+        "succeeded": False,
+        "recovered": True,
+    }
+    sampler.samples.insert(0, (started, 0.0, 0, sampler.samples[0][3]))
+    windows: dict[str, list[tuple[float, float]]] = {s: [] for s in STAGES}
+    truth = out / "ground_truth.json"
+    if truth.exists():
+        windows["simulate"].append((started, truth.stat().st_mtime))
+    with dg.DagsterInstance.get() as instance:
+        runs = instance.get_runs(limit=1)
+        steps = instance.get_run_step_stats(runs[0].run_id) if runs else []
+        record["run_status"] = str(runs[0].status) if runs else None
+    record["steps"] = []
+    for step in sorted(steps, key=lambda s: s.start_time or 0):
+        if step.start_time and step.end_time:
+            windows[stage_of(step.step_key)].append((step.start_time, step.end_time))
+            record["steps"].append({"step": step.step_key, **sampler.window(step.start_time, step.end_time)})
+        elif step.start_time:
+            record["steps"].append({"step": step.step_key, "unfinished_since_s": round(time.time() - step.start_time)})
+    record["stages"] = {}
+    for stage, spans in windows.items():
+        if spans:
+            parts = [sampler.window(a, b) for a, b in spans]
+            record["stages"][stage] = {
+                "wall_s": round(sum(p["wall_s"] for p in parts), 2),
+                "cpu_s": round(sum(p["cpu_s"] for p in parts), 2),
+                "peak_rss_mib": max(p["peak_rss_mib"] for p in parts),
+                "load_1min_mean": round(sum(p["load_1min_mean"] for p in parts) / len(parts), 2),
+            }
+    last = sampler.samples[-1][0]
+    night_start = min((s.start_time for s in steps if s.start_time), default=last)
+    record["night"] = sampler.window(night_start, last)
+    record["total"] = sampler.window(started, last)
+    record["dbt"] = dbt_timings(night_start)
+    if truth.exists():
+        meta = json.loads(truth.read_text(encoding="utf-8"))
+        record["figures_from_truth"] = meta.get("figures")
+        record["figures_target"] = meta.get("figures_target")
+    return record
+
+
 def _row(label: str, s: dict) -> str:
     return f"| {label} | {s['wall_s']:.1f} | {s['cpu_s']:.1f} | {s['peak_rss_mib']:,} | {s['load_1min_mean']} |"
 
@@ -281,7 +347,12 @@ def markdown(record: dict) -> str:
         f"# Whole night — {record['scenario']}, as of {record['as_of']}",
         "",
         f"Measured {record['started_utc']} by `uv run --frozen python bench/night.py` "
-        f"({'succeeded' if record['succeeded'] else 'FAILED'}).",
+        f"({'succeeded' if record['succeeded'] else 'FAILED or not finished'})"
+        + (
+            " — recovered from Dagster's event log and an external sampler: see the notes."
+            if record.get("recovered")
+            else "."
+        ),
         "",
         f"Machine: {m['cpu_model']}, {m['logical_cores']} logical cores, {m['ram_gib']} GiB RAM, {m['os']}, "
         f"Python {m['python']}; " + ", ".join(f"{k} {v}" for k, v in m["packages"].items()) + ".",
@@ -301,7 +372,10 @@ def markdown(record: dict) -> str:
     lines += ["", "CPU is user + system of this process and its children (dbt); peak RSS adds live children.", ""]
     lines += ["## Steps", "", "| step | wall s | CPU s | peak RSS MiB |", "|---|---:|---:|---:|"]
     for s in record["steps"]:
-        lines.append(f"| {s['step']} | {s['wall_s']:.1f} | {s['cpu_s']:.1f} | {s['peak_rss_mib']:,} |")
+        if "wall_s" in s:
+            lines.append(f"| {s['step']} | {s['wall_s']:.1f} | {s['cpu_s']:.1f} | {s['peak_rss_mib']:,} |")
+        else:
+            lines.append(f"| {s['step']} (unfinished after {s['unfinished_since_s']} s) | | | |")
     fct = record.get("fct_indicators_province")
     truth = record.get("figures_from_truth") or {}
     if fct:
@@ -335,10 +409,15 @@ def main() -> None:
     parser.add_argument("--as-of", default="2025-11-20")
     parser.add_argument("--results", type=Path, default=None, help="also write the Markdown page here")
     parser.add_argument("--from-json", type=Path, default=None, help="only render a recorded night.json")
+    parser.add_argument("--recover-samples", type=Path, default=None, help="CSV of an external sampler")
+    parser.add_argument("--started", type=float, default=None, help="with --recover-samples: process start, epoch")
     args = parser.parse_args()
     os.chdir(ROOT)
     if args.from_json:
         record = json.loads(args.from_json.read_text(encoding="utf-8"))
+    elif args.recover_samples:
+        record = recover(args.out.resolve(), args.recover_samples, args.started, args.as_of)
+        (args.out / "night.json").write_text(json.dumps(record, indent=1, default=str) + "\n", encoding="utf-8")
     else:
         record = run(args)
         (args.out / "night.json").write_text(json.dumps(record, indent=1, default=str) + "\n", encoding="utf-8")
