@@ -7,8 +7,8 @@ file context under `<warehouse folder>/gx` (offline: analytics off, no cloud). T
 the validation results of every night and the Data Docs site.
 
 Two kinds of suite:
-* `indicators_<source>`: one row, one column per indicator of the source holding the rate of
-  `marts.fct_indicators` at province scope, and `expect_column_values_to_be_between(min_value=target)`.
+* `indicators`: one row, one column per indicator holding the rate of `marts.fct_indicators` at province
+  scope, and `expect_column_values_to_be_between(min_value=target)` per indicator.
 * `invariants_<mart>`: what must always hold. `fct_indicators` (all scopes): a numerator never above its
   denominator, a rate that is its numerator over its denominator, targets of the catalogue, one row per key, and
   every row equal to the indicator recomputed in DuckDB from fct_reconciliation, fct_findings and staging,
@@ -30,7 +30,6 @@ import pandas as pd
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 
 from expectations.gx.units import (  # noqa: E402
-    SOURCES,
     Indicator,
     read_catalogues,
     read_indicators,
@@ -142,14 +141,12 @@ def _validate(context, name: str, suite, frame: pd.DataFrame, as_of: dt.date):
     )
 
 
-def indicator_suite(source: str, indicators: list[Indicator]):
-    """`indicators_<source>`: each indicator's province rate (one-row batch) against its target."""
+def indicator_suite(indicators: list[Indicator]):
+    """`indicators`: each indicator's province rate (one-row batch, one column per indicator) against its target."""
     import great_expectations as gx
 
-    suite = gx.ExpectationSuite(name=f"indicators_{source}")
+    suite = gx.ExpectationSuite(name="indicators")
     for indicator in indicators:
-        if indicator.source != source:
-            continue
         suite.add_expectation(
             gx.expectations.ExpectColumnValuesToBeBetween(
                 column=indicator.code,
@@ -161,10 +158,10 @@ def indicator_suite(source: str, indicators: list[Indicator]):
     return suite
 
 
-def province_rates(batch: pd.DataFrame, indicators: list[Indicator], source: str) -> pd.DataFrame:
-    """One row: the province rate of `fct_indicators` of each of the source's indicators (NaN when none)."""
+def province_rates(batch: pd.DataFrame, indicators: list[Indicator]) -> pd.DataFrame:
+    """One row: the province rate of `fct_indicators` of each indicator (NaN when none)."""
     province = batch[batch["scope_level"] == "province"].dropna(subset=["rate"]).set_index("indicator_code")
-    codes = [i.code for i in indicators if i.source == source]
+    codes = [i.code for i in indicators]
     return pd.DataFrame({code: [float(province["rate"].get(code, float("nan")))] for code in codes})
 
 
@@ -275,26 +272,24 @@ def run_gates(con, as_of: dt.date, gx_root: Path, build_docs: bool = True) -> Ga
 
     gates: dict[str, IndicatorGate] = {}
     by_code = {i.code: i for i in indicators}
-    for source in SOURCES:
-        suite = indicator_suite(source, indicators)
-        if not suite.expectations:
-            continue
-        frame = province_rates(batches["fct_indicators"], indicators, source)
-        validation = _validate(context, f"indicators_{source}", suite, frame, as_of)
-        for outcome in validation.results:
-            code = outcome.expectation_config.kwargs["column"]
-            numerator = int(province["numerator"].get(code, 0))
-            denominator = int(province["denominator"].get(code, 0))
-            rate = 100.0 * numerator / denominator if denominator > 0 else None
-            gates[code] = IndicatorGate(
-                indicator_code=code,
-                source=source,
-                target=by_code[code].target,
-                numerator=numerator,
-                denominator=denominator,
-                rate=rate,
-                success=bool(outcome.success) if denominator > 0 else True,
-            )
+    # one validation for all indicators: GX's cost is per validation (suite, definition, result, docs page)
+    validation = _validate(
+        context, "indicators", indicator_suite(indicators), province_rates(batches["fct_indicators"], indicators), as_of
+    )
+    for outcome in validation.results:
+        code = outcome.expectation_config.kwargs["column"]
+        numerator = int(province["numerator"].get(code, 0))
+        denominator = int(province["denominator"].get(code, 0))
+        rate = 100.0 * numerator / denominator if denominator > 0 else None
+        gates[code] = IndicatorGate(
+            indicator_code=code,
+            source=by_code[code].source,
+            target=by_code[code].target,
+            numerator=numerator,
+            denominator=denominator,
+            rate=rate,
+            success=bool(outcome.success) if denominator > 0 else True,
+        )
 
     invariants: dict[str, InvariantGate] = {}
     for mart, suite in invariant_suites(catalogues).items():
