@@ -1,10 +1,11 @@
 """Quality gates: the GX suites of `expectations/gx` over the night's marts, as Dagster asset checks.
 
 One asset, `quality/gx_gates`, downstream of the marts: it validates the night with Great Expectations
-(pandas batches read from the warehouse), builds the GX Data Docs and records the results for the report.
-Its checks:
-* one per indicator of `seeds/indicators.csv`: the rate GX observes against the target — WARN below target;
-  ERROR when GX and `marts.fct_indicators` disagree or the mart's numerator exceeds its denominator;
+(small frames aggregated from the marts in DuckDB: see expectations/gx), builds the GX Data Docs and records
+the results for the report. Its checks:
+* one per indicator of `seeds/indicators.csv`: the province rate of `marts.fct_indicators` against the
+  target — WARN below target; ERROR when the indicator recomputed from the marts disagrees with
+  `fct_indicators` or the mart's numerator exceeds its denominator;
 * one per mart (`invariants_<mart>`): ERROR when an invariant breaks (a blocking check: the report is not
   published from broken marts).
 Metadata holds rates and counts only: never a name or an ID.

@@ -14,20 +14,82 @@ SEEDS_DIR = Path(__file__).resolve().parents[1] / "seeds"
 
 
 @dataclass(frozen=True)
+class Figures:
+    """Exact figures a calibrated scenario's ground truth yields (OUTPUTS.md indicators, at province scope).
+
+    Counts are record counts; a `_pct` is the rate of the indicator in percent, met by the exact numerator
+    `round(pct / 100 * denominator)` of whatever the denominator turns out to be.
+    """
+
+    children_records: int  # children_reviewed denominator
+    children_reconciled: int  # children_reviewed numerator
+    children_with_id_code: int  # children_with_id_code numerator (of the reconciled)
+    passports_signed: int  # vaccine_passports_signed numerator
+    vaccination_clean_pct: float  # vaccination_clean rate
+    civil_entries: int  # civil_digitised denominator
+    civil_digitised_pct: float  # civil_digitised rate
+    social_beneficiaries: int  # BENEFICIARY rows
+    social_account_payment_pct: float  # social_account_payment rate (of ACTIVE beneficiaries)
+
+    def scaled(self, factor: float) -> Figures:
+        """Every count times `factor` (rounded); rates unchanged."""
+        counts = {k: int(round(v * factor)) for k, v in self.__dict__.items() if not k.endswith("_pct")}
+        rates = {k: v for k, v in self.__dict__.items() if k.endswith("_pct")}
+        return Figures(**counts, **rates)
+
+
+def share(denominator: int, pct: float) -> int:
+    """The exact numerator of a rate in percent: round(pct / 100 * denominator)."""
+    return int(round(denominator * pct / 100.0))
+
+
+# DOMAIN.md's table: what one province reported (1,502,499 residents).
+PROVINCE_RESIDENTS = 1_502_499
+PROVINCE_FIGURES = Figures(
+    children_records=325_629,
+    children_reconciled=243_975,
+    children_with_id_code=197_712,
+    passports_signed=1_132_851,
+    vaccination_clean_pct=72.4,
+    civil_entries=1_311_349,
+    civil_digitised_pct=100.0,
+    social_beneficiaries=111_367,
+    social_account_payment_pct=52.64,
+)
+
+
+@dataclass(frozen=True)
 class Scenario:
-    """Size of a simulated province; sector sizes follow from the population and the rates below."""
+    """Size of a simulated province; sector sizes follow from the population and the rates below.
+
+    With `figures`, the sector sizes and the headline indicators are calibrated to exact counts instead
+    (planted defects stay; see simulator/calibrate.py).
+    """
 
     name: str
     residents: int
     clean: bool = False
+    figures: Figures | None = None
+
+
+def scaled_province(factor: float) -> Scenario:
+    """The calibrated province at `factor` times its size (every count scaled and rounded)."""
+    return Scenario(
+        f"province_x{factor:g}", int(round(PROVINCE_RESIDENTS * factor)), figures=PROVINCE_FIGURES.scaled(factor)
+    )
 
 
 SCENARIOS: dict[str, Scenario] = {
     "tiny": Scenario("tiny", 2_000),
     "tiny_clean": Scenario("tiny_clean", 2_000, clean=True),
     "demo": Scenario("demo", 50_000),
-    "province": Scenario("province", 1_502_499),
+    "province": Scenario("province", PROVINCE_RESIDENTS, figures=PROVINCE_FIGURES),
 }
+
+# Share of the people with doses who are vaccination subjects: natural, and in a calibrated scenario (where
+# the signed passports, which need a second COVID-19 dose, must reach their figure).
+SUBJECT_SHARE = 0.86
+CALIBRATED_SUBJECT_SHARE = 0.99
 
 # Defect rates (the share of eligible records that get the defect). Every key is scaled by the `defects`
 # multiplier; a dict passed as `defects` overrides single keys. Harmless quirks are not here: they never

@@ -13,12 +13,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .config import REFORM_DATE, SCENARIOS, load_geo, resolve_rates
+from .config import REFORM_DATE, SCENARIOS, Scenario, load_geo, resolve_rates
 from .population import make_population
 from .records import Ctx
 from .schema import SOURCES, default_urls, write_source
 from .sources import children, civil, social, vaccination
-from .truth import population_truth, sector_truth
+from .truth import headline_figures, population_truth, sector_truth
 from .util import iso, ts_text
 
 DEFAULT_TRUTH = "data/sources/ground_truth.parquet"
@@ -41,7 +41,7 @@ def _progress(enabled: bool):
 
 
 def build(
-    scenario: str,
+    scenario: str | Scenario,
     seed: int = 0,
     as_of: dt.date | None = None,
     province_code: str = "24",
@@ -51,9 +51,12 @@ def build(
 ) -> dict:
     """Generate everything in memory: {'tables': {source: {table: frame}}, 'truth': frame, 'meta': {...}}."""
     step = step or (lambda _msg: None)
-    if scenario not in SCENARIOS:
+    if isinstance(scenario, Scenario):
+        sc = scenario
+    elif scenario in SCENARIOS:
+        sc = SCENARIOS[scenario]
+    else:
         raise ValueError(f"unknown scenario {scenario!r}; one of {sorted(SCENARIOS)}")
-    sc = SCENARIOS[scenario]
     as_of = as_of or default_as_of()
     if as_of <= REFORM_DATE:
         raise ValueError("as_of must be after the 2025-07-01 reform (the master carries post-2025 codes)")
@@ -72,6 +75,7 @@ def build(
         n_master=nm,
         pid_set=set(people["pid"].to_numpy()),
         legacy_set=set(people["legacy"].dropna().to_numpy()),
+        figures=sc.figures,
     )
     clean = sc.clean
     built = {}
@@ -122,18 +126,22 @@ def build(
         linked.update(lk)
     truth = pd.concat([population_truth(people, households, nm, geo, as_of, linked)] + parts, ignore_index=True)
     meta = {
-        "scenario": scenario,
+        "scenario": sc.name,
         "seed": seed,
         "as_of": as_of.isoformat(),
         "province": province_code,
         "rates": rates,
         "row_counts": {f"{s}.{t}": len(df) for s, ts in tables.items() for t, df in ts.items()},
     }
+    if sc.figures is not None:
+        step("figures")
+        meta["figures_target"] = {"residents": sc.residents, **sc.figures.__dict__}
+        meta["figures"] = headline_figures(truth, tables)
     return {"tables": tables, "truth": truth, "meta": meta}
 
 
 def simulate(
-    scenario: str,
+    scenario: str | Scenario,
     seed: int = 0,
     as_of: dt.date | None = None,
     urls: dict[str, str] | None = None,
@@ -144,18 +152,19 @@ def simulate(
 ) -> dict:
     """Simulate a province into the five source databases and write the ground truth; return row counts."""
     as_of = as_of or default_as_of()
+    label = scenario.name if isinstance(scenario, Scenario) else scenario
     urls = {**default_urls(), **(urls or {})}
     with _progress(progress) as prog:
-        task = prog.add_task(f"{scenario}: generating", total=6) if prog else None
+        task = prog.add_task(f"{label}: generating", total=7) if prog else None
 
         def step(msg: str) -> None:
             if prog:
-                prog.update(task, description=f"{scenario}: {msg}", advance=1)
+                prog.update(task, description=f"{label}: {msg}", advance=1)
 
         b = build(scenario, seed, as_of, province_code, defects, step=step)
         total = sum(b["meta"]["row_counts"].values())
         if prog:
-            prog.update(task, description=f"{scenario}: writing rows", total=total, completed=0)
+            prog.update(task, description=f"{label}: writing rows", total=total, completed=0)
         counts: dict[str, int] = {}
         for s in SOURCES:
             counts.update(

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from . import names as N
-from .config import REFORM_DATE, Geo
+from .config import REFORM_DATE, Figures, Geo
 from .population import _unique_ids
 from .text import apply_quirks, map_unique, strip_accents
 from .util import (
@@ -52,6 +52,7 @@ class Ctx:
     n_master: int
     pid_set: set = field(default_factory=set)
     legacy_set: set = field(default_factory=set)
+    figures: Figures | None = None  # calibrated scenario: exact figures to meet (see calibrate.py)
 
     @property
     def asd(self) -> int:
@@ -441,12 +442,18 @@ def base_records(
     )
 
 
-def duplicates(ctx: Ctx, frame: pd.DataFrame, source: str, eligible: np.ndarray, **kw) -> pd.DataFrame:
-    """Second records of some people (another ID form), for DUPLICATE."""
+def duplicates(
+    ctx: Ctx, frame: pd.DataFrame, source: str, eligible: np.ndarray, count: int | None = None, **kw
+) -> pd.DataFrame:
+    """Second records of some people (another ID form), for DUPLICATE; `count` of them when given."""
     sel = np.flatnonzero(eligible & frame["in_master"].to_numpy())
     k = int(round(ctx.rates["duplicate"] * len(frame)))
     if ctx.rates["duplicate"] > 0:
         k = max(k, 2)
+    if count is not None:
+        if count > sel.size:
+            raise ValueError(f"calibration: {source} needs {count:,} duplicates, only {sel.size:,} qualify")
+        k = count
     k = min(k, sel.size)
     if k == 0:
         return frame.iloc[0:0]

@@ -8,6 +8,8 @@ import numpy as np
 import pandas as pd
 
 from . import names as N
+from .calibrate import CalibrationError, calibrate_id_code, calibrate_reconciled, choose
+from .config import CALIBRATED_SUBJECT_SHARE, SUBJECT_SHARE, share
 from .records import REFORM, Ctx, add_ghosts, base_records, birth_text, duplicates
 from .text import apply_quirks
 from .util import age_at, day, digits, dmy, from_ymd, isin, iso, pick, ts_text, ymd
@@ -18,6 +20,18 @@ SEX_VI = {"M": "Nam", "F": "Nữ"}
 def _ghost_count(ctx: Ctx, n: int) -> int:
     r = ctx.rates["not_in_master"]
     return 0 if r <= 0 else max(2, int(round(r * n)))
+
+
+def _dup_count(ctx: Ctx, n: int) -> int:
+    """Duplicates among n records (calibrated scenarios fix it from the target count)."""
+    r = ctx.rates["duplicate"]
+    return 0 if r <= 0 else max(2, int(round(r * n)))
+
+
+def _mask(n: int, rows: np.ndarray) -> np.ndarray:
+    out = np.zeros(n, dtype=bool)
+    out[rows] = True
+    return out
 
 
 def _finish(ctx: Ctx, frame: pd.DataFrame) -> pd.DataFrame:
@@ -86,7 +100,8 @@ def vaccination(ctx: Ctx, clean: bool) -> dict:
     doses = _doses(ctx, allp)
     has = np.zeros(nm, bool)
     has[doses["pi"].to_numpy()] = True
-    subj = np.flatnonzero(has & (rng.random(nm) < 0.86))
+    subject_share = CALIBRATED_SUBJECT_SHARE if ctx.figures is not None else SUBJECT_SHARE
+    subj = np.flatnonzero(has & (rng.random(nm) < subject_share))
     gh = add_ghosts(ctx, _ghost_count(ctx, subj.size))
     gd = _doses(ctx, gh)
     doses = pd.concat([doses[isin(doses["pi"].to_numpy(), subj)], gd], ignore_index=True)
@@ -124,6 +139,8 @@ def vaccination(ctx: Ctx, clean: bool) -> dict:
     mind = doses.groupby("rid")["day"].min()
     f["min_dose"] = mind.reindex(f["rid"].to_numpy()).fillna(10**9).to_numpy().astype("int64")
     del rec_rid
+    if ctx.figures is not None and not clean:
+        calibrate_reconciled(ctx, f, "vaccination", share(len(f), ctx.figures.vaccination_clean_pct))
     # rendered
     p = ctx.people
     names = ctx.geo.names
@@ -140,7 +157,10 @@ def vaccination(ctx: Ctx, clean: bool) -> dict:
         }
     )
     cov = doses[(doses["code"] == "COVID-19") & (doses["dose"] == 2)]
-    cov = cov[rng.random(len(cov)) < 0.95]
+    if ctx.figures is None:
+        cov = cov[rng.random(len(cov)) < 0.95]
+    else:  # exactly the figure's number of signed passports, one per subject
+        cov = cov.iloc[choose(ctx, np.arange(len(cov)), ctx.figures.passports_signed, "passports_signed")]
     ky = np.minimum(cov["day"].to_numpy() + rng.integers(1, 60, len(cov)), ctx.asd - 1)
     hc = pd.DataFrame({"ma_doi_tuong": cov["rid"].to_numpy(), "ngay_ky": iso(ky)})
     phone = pd.Series("09", index=f.index) + digits(rng, len(f), 8)
@@ -196,14 +216,20 @@ def social(ctx: Ctx, clean: bool) -> dict:
         # make sure some recently deceased people are (still) beneficiaries, for the death rules
         more = pick(rng, dead_m & (death > asd - 330) & pd.isna(cat) & (age >= 18), 0.3, minimum=4)
         cat[more] = "KT"
-        cat[pick(rng, ren, r["renounced_active"], minimum=1)] = "HN"
+        ren_hn = pick(rng, ren, r["renounced_active"], minimum=1)
+        cat[ren_hn] = "HN"
+    n_ghost = n_dup = None
+    if ctx.figures is not None:
+        total = ctx.figures.social_beneficiaries
+        n_ghost, n_dup = _ghost_count(ctx, total), _dup_count(ctx, total)
+        _fit_poor_households(ctx, cat, age, status, recent, total - n_ghost - n_dup, more | ren_hn)
     pis = np.flatnonzero(pd.notna(cat))
     # enrolment day
     enrol80 = np.maximum(from_ymd(y + 80, np.ones(nm), np.ones(nm)), day(dt.date(2012, 1, 1)))
     enrol_any = asd - rng.integers(60, 4000, nm)
     enrol = np.where(cat == "NCT80", enrol80, enrol_any)[pis]
     enrol = np.minimum(enrol, asd - 30)
-    gh = add_ghosts(ctx, _ghost_count(ctx, pis.size), min_age=16, max_age=90)
+    gh = add_ghosts(ctx, _ghost_count(ctx, pis.size) if n_ghost is None else n_ghost, min_age=16, max_age=90)
     cat_g = rng.choice(["KT", "HN"], gh.size)
     pis_all = np.concatenate([pis, gh])
     cats = np.concatenate([cat[pis], cat_g])
@@ -227,6 +253,7 @@ def social(ctx: Ctx, clean: bool) -> dict:
         f,
         "social",
         alive_m[f["pi"].to_numpy()] & ~ctx.people["dead"].to_numpy()[f["pi"]].astype(bool),
+        count=n_dup,
         lost=0.0,
         unaccented=0.0,
         date_invalid=False,
@@ -280,6 +307,8 @@ def social(ctx: Ctx, clean: bool) -> dict:
         bm = pick(rng, method == "ACCOUNT", r["field_missing"] / 2)
         bank[bm] = None
         f["bank_missing"] = bm
+    if ctx.figures is not None:
+        _fit_account_payments(ctx, f["active"].to_numpy(), method, bank, ctx.figures.social_account_payment_pct)
     f["method"] = method
     f["bank"] = bank
     f["amount"] = f["category"].map(AMOUNT).fillna(500_000).astype("int64").to_numpy()
@@ -327,6 +356,41 @@ def social(ctx: Ctx, clean: bool) -> dict:
     pay["PAID_AT"] = pay["PAID_AT"].to_numpy().astype("datetime64[D]")
     f["source"] = "social"
     return {"frame": f, "tables": {"BENEFICIARY": ben, "PAYMENT": pay}}
+
+
+def _fit_poor_households(
+    ctx: Ctx,
+    cat: np.ndarray,
+    age: np.ndarray,
+    status: np.ndarray,
+    recent: np.ndarray,
+    n_base: int,
+    planted: np.ndarray,
+) -> None:
+    """Add or remove poor-household (HN) beneficiaries until exactly n_base master people are beneficiaries."""
+    diff = n_base - int(pd.notna(cat).sum())
+    if diff > 0:
+        pool = pd.isna(cat) & (status != "RENOUNCED") & recent & (age >= 1)
+        cat[choose(ctx, pool, diff, "social_beneficiaries: people to enrol")] = "HN"
+    elif diff < 0:
+        pool = (cat == "HN") & ~planted
+        cat[choose(ctx, pool, -diff, "social_beneficiaries: poor households to leave out")] = None
+
+
+def _fit_account_payments(ctx: Ctx, active: np.ndarray, method: np.ndarray, bank: np.ndarray, pct: float) -> None:
+    """Exactly round(pct% of ACTIVE) ACTIVE beneficiaries paid to an account with a bank account (in place)."""
+    paid = active & (method == "ACCOUNT") & pd.notna(bank)
+    diff = int(paid.sum()) - share(int(active.sum()), pct)
+    if diff > 0:
+        rows = choose(ctx, paid, diff, "social_account_payment: account payees to pay in cash")
+        method[rows] = "CASH"
+        bank[rows] = None
+    elif diff < 0:
+        rows = choose(ctx, active & (method == "CASH"), -diff, "social_account_payment: cash payees to move")
+        method[rows] = "ACCOUNT"
+        bank[rows] = pd.Series(ctx.rng.choice(["1", "2", "7", "8"], rows.size)).to_numpy() + digits(
+            ctx.rng, rows.size, 11
+        )
 
 
 # ----------------------------------------------------------------------------------------------------- civil
@@ -395,6 +459,12 @@ def civil(ctx: Ctx, clean: bool) -> dict:
     okm = (mdate >= day(dt.date(1980, 1, 1))) & (mdate < asd - 1)
     husband, wife, mdate = husband[okm], wife[okm], mdate[okm]
     parts.append(("KET_HON", husband, mdate))
+    n_dup = None
+    if ctx.figures is not None:  # exactly the figure's entries: births registered elsewhere are not here
+        n_dup = _dup_count(ctx, ctx.figures.civil_entries)
+        n_births = ctx.figures.civil_entries - n_dup - d_pi.size - husband.size
+        keep = choose(ctx, np.arange(b_pi.size), n_births, "civil_entries: birth entries")
+        parts[0] = ("KHAI_SINH", b_pi[keep], reg[keep])
     loai = np.concatenate([np.full(x[1].size, x[0], dtype=object) for x in parts])
     pis = np.concatenate([x[1] for x in parts])
     regs = np.concatenate([x[2] for x in parts]).astype("int64")
@@ -406,7 +476,7 @@ def civil(ctx: Ctx, clean: bool) -> dict:
     f["wife"] = -1
     f.loc[f["loai"] == "KET_HON", "wife"] = wife
     f["dup_of"] = -1
-    d = duplicates(ctx, f, "civil", f["loai"].to_numpy() == "KHAI_SINH", allow_legacy=False)
+    d = duplicates(ctx, f, "civil", f["loai"].to_numpy() == "KHAI_SINH", count=n_dup, allow_legacy=False)
     if len(d):
         d["loai"] = "KHAI_SINH"
         d["reg"] = f["reg"].to_numpy()[d["dup_of"].to_numpy()] + rng.integers(200, 3000, len(d))
@@ -414,7 +484,7 @@ def civil(ctx: Ctx, clean: bool) -> dict:
         d["wife"] = -1
     f = pd.concat([f, d], ignore_index=True)
     # paper-only entries of people the master does not have
-    k = 0 if clean else max(2, int(round(r["paper_only"] * len(f))))
+    k = 0 if clean or ctx.figures is not None else max(2, int(round(r["paper_only"] * len(f))))
     gh = add_ghosts(ctx, k, min_age=35, max_age=65)
     if k:
         g_reg = day(dt.date(1965, 1, 1)) + rng.integers(0, 365 * 30, k)
@@ -448,7 +518,10 @@ def civil(ctx: Ctx, clean: bool) -> dict:
         f.loc[miss, "noi_kind"] = "missing"
     f["noi"] = noi
     status = np.full(n, "DA_SO_HOA", dtype=object)
-    if not clean:
+    if ctx.figures is not None:
+        n_typed = n - share(n, ctx.figures.civil_digitised_pct)
+        status[choose(ctx, ~f["paper"].to_numpy(), n_typed, "civil_digitised: typed-in entries")] = "DA_NHAP"
+    elif not clean:
         status[pick(rng, ~f["paper"].to_numpy(), r["not_digitised"])] = "DA_NHAP"
     status[f["paper"].to_numpy()] = "CHUA_SO_HOA"
     f["status"] = status
@@ -539,11 +612,26 @@ def children(ctx: Ctx, clean: bool) -> dict:
     st = p["status"].to_numpy()[:nm]
     alive = st == "ALIVE"
     u16 = full & (age < 16)
-    omit = pick(rng, u16 & alive, 0.0 if clean else r["child_not_in_registry"])
-    sel = (u16 & alive & ~omit) | (full & (age >= 16) & (age < 18) & alive & (rng.random(nm) < 0.3))
+    n_ghost = n_dup = None
+    if ctx.figures is None:
+        omit = pick(rng, u16 & alive, 0.0 if clean else r["child_not_in_registry"])
+    else:  # exactly the figure's records: the registry leaves out as many living under-16s as that takes
+        total = ctx.figures.children_records
+        n_ghost, n_dup = _ghost_count(ctx, total), _dup_count(ctx, total)
+        kid_dead = p["kid_dead"].to_numpy()[:nm].astype(bool) & (not clean)
+        teen = full & (age >= 16) & (age < 18) & alive
+        n_teen = int(round(0.3 * teen.sum()))
+        n_omit = int((u16 & alive).sum()) - (total - n_ghost - n_dup - n_teen - int(kid_dead.sum()))
+        if n_omit < (2 if r["child_not_in_registry"] > 0 else 0):
+            raise CalibrationError(f"calibration: children_records {total:,} exceeds the living under-16s")
+        omit = _mask(nm, choose(ctx, u16 & alive, n_omit, "children_records: children to leave out"))
+    teen_draw = rng.random(nm) < 0.3
+    if ctx.figures is not None:
+        teen_draw = _mask(nm, choose(ctx, teen, n_teen, "children_records: 16-17 year olds"))
+    sel = (u16 & alive & ~omit) | (full & (age >= 16) & (age < 18) & alive & teen_draw)
     sel |= p["kid_dead"].to_numpy()[:nm].astype(bool) & ~np.zeros(nm, bool) & (not clean)
     pis = np.flatnonzero(sel)
-    gh = add_ghosts(ctx, _ghost_count(ctx, pis.size), min_age=0, max_age=15)
+    gh = add_ghosts(ctx, _ghost_count(ctx, pis.size) if n_ghost is None else n_ghost, min_age=0, max_age=15)
     pis = np.concatenate([pis, gh])
     b = ctx.people["birth"].to_numpy()[pis]
     created = np.maximum(b, day(dt.date(2018, 1, 1))) + rng.integers(0, 90, pis.size)
@@ -559,7 +647,7 @@ def children(ctx: Ctx, clean: bool) -> dict:
     f["dup_of"] = -1
     P = ctx.people
     alive_all = (P["status"].to_numpy() == "ALIVE") & ~P["dead"].to_numpy().astype(bool)
-    d = duplicates(ctx, f, "children", alive_all[f["pi"].to_numpy()], allow_legacy=False)
+    d = duplicates(ctx, f, "children", alive_all[f["pi"].to_numpy()], count=n_dup, allow_legacy=False)
     f = pd.concat([f, d], ignore_index=True)
     f = _finish(ctx, f)
     n = len(f)
@@ -576,6 +664,9 @@ def children(ctx: Ctx, clean: bool) -> dict:
         f.loc[never, "review_kind"] = "never"
     rev = np.maximum(rev, f["created"].to_numpy())
     f["review"] = np.where(f["review_kind"] == "never", -1, rev)
+    if ctx.figures is not None and not clean:
+        calibrate_reconciled(ctx, f, "children", ctx.figures.children_reconciled)
+        calibrate_id_code(ctx, f, ctx.figures.children_with_id_code)
     # two entry tools
     fmt = np.where(rng.random(n) < 0.5, "dmy", "iso")
     mo = P["mother"].to_numpy()[fpi].astype("int64")

@@ -7,11 +7,12 @@ and OUTPUTS.md's definitions applied to those facts, once for a perfect linkage 
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from .config import Geo
+from .config import SEEDS_DIR, Geo
 from .records import REFORM
 from .util import age_at, isin, ymd
 
@@ -62,11 +63,10 @@ def _id_conflict(
     return has & (bad_prefix | sex_bad | year_bad)
 
 
-def sector_truth(
+def sector_masks(
     src: str, f: pd.DataFrame, people: pd.DataFrame, n_master: int, geo: Geo, as_of: dt.date
-) -> tuple[pd.DataFrame, dict[str, np.ndarray]]:
-    """Truth rows of one source, and the people linked by its records (per mode) for population rules."""
-    n = len(f)
+) -> tuple[dict[str, dict[str, np.ndarray]], np.ndarray]:
+    """Per linkage mode (`perfect`, `deterministic`), one boolean mask per rule; and the resolved commune."""
     pi = f["pi"].to_numpy().astype("int64")
     in_master = pi < n_master
     link = f["link_class"].to_numpy()
@@ -119,7 +119,6 @@ def sector_truth(
         "deterministic": in_master & isin(link, ["personal_id", "legacy_id"]),
     }
     out = {}
-    linked_people = {}
     for mode, L in modes.items():
         r = dict(base)
         r["NOT_LINKED"] = ~L
@@ -138,11 +137,28 @@ def sector_truth(
             r["PAID_AFTER_DEATH"] = L & (m_status == "DECEASED") & (f["max_paid"].to_numpy() > m_death)
         if src == "children":
             r["DECEASED_ACTIVE"] = L & gone
+        out[mode] = r
+    return out, res
+
+
+def sector_truth(
+    src: str, f: pd.DataFrame, people: pd.DataFrame, n_master: int, geo: Geo, as_of: dt.date
+) -> tuple[pd.DataFrame, dict[str, np.ndarray]]:
+    """Truth rows of one source, and the people linked by its records (per mode) for population rules."""
+    n = len(f)
+    pi = f["pi"].to_numpy().astype("int64")
+    in_master = pi < n_master
+    pm = np.where(in_master, pi, 0)
+    masks, res = sector_masks(src, f, people, n_master, geo, as_of)
+    out, linked_people = {}, {}
+    for mode, r in masks.items():
         out[mode] = _codes(r, n)
+        L = ~np.asarray(r["NOT_LINKED"], dtype=bool)
         if src == "civil":
             linked_people[mode + ":death"] = np.unique(pi[L & (f["loai"].to_numpy() == "KHAI_TU")])
         if src == "children":
             linked_people[mode + ":child"] = np.unique(pi[L])
+    link = f["link_class"].to_numpy()
     truth = pd.DataFrame(
         {
             "source": src,
@@ -230,3 +246,70 @@ def population_truth(
         }
     )
     return pd.concat([cit, hh], ignore_index=True)
+
+
+def blocking_rules(seeds_dir: Path | None = None) -> frozenset[str]:
+    """Rules that keep a record from being reconciled (OUTPUTS.md): criterion dung or sach, FIELD_MISSING,
+    and NOT_LINKED (a reconciled record is linked)."""
+    rules = pd.read_csv(Path(seeds_dir or SEEDS_DIR) / "rules.csv", dtype=str)
+    codes = rules.loc[rules["criterion"].isin(["dung", "sach"]), "rule_code"]
+    return frozenset(codes) | {"FIELD_MISSING", "NOT_LINKED"}
+
+
+def reconciled_from_masks(masks: dict[str, np.ndarray], blocking: frozenset[str]) -> np.ndarray:
+    """Reconciled records: no blocking rule fires (masks of one linkage mode)."""
+    n = len(masks["NOT_LINKED"])
+    out = np.ones(n, dtype=bool)
+    for code, mask in masks.items():
+        if code in blocking:
+            out &= ~np.broadcast_to(np.asarray(mask, dtype=bool), (n,))
+    return out
+
+
+def reconciled_records(truth: pd.DataFrame, blocking: frozenset[str], column: str = "rule_codes") -> pd.Series:
+    """Per sector record of a truth frame: reconciled under that column's linkage (index of `truth`)."""
+    rec = truth[truth["record_kind"] == "record"]
+    codes = rec[column].explode()
+    blocked = codes.isin(list(blocking)).groupby(level=0).any()
+    return ~blocked.reindex(rec.index).fillna(False).astype(bool)
+
+
+def clean_id(values: pd.Series) -> pd.Series:
+    """An ID as the pipeline cleans it: spaces and dots removed."""
+    return values.astype(object).where(values.notna(), None).str.replace(r"[ .]", "", regex=True)
+
+
+def headline_figures(truth: pd.DataFrame, tables: dict[str, dict[str, pd.DataFrame]]) -> dict[str, dict]:
+    """DOMAIN.md's figures at province scope from the ground truth (perfect linkage) and the source tables:
+    {indicator: {numerator, denominator, rate}} plus `residents` (master citizens)."""
+    rec_ok = reconciled_records(truth, blocking_rules())
+    rec = truth.loc[rec_ok.index, ["source", "source_record_id", "true_personal_id"]].assign(ok=rec_ok.to_numpy())
+
+    def part(src: str) -> pd.DataFrame:
+        return rec[rec["source"] == src].set_index("source_record_id")
+
+    def fig(num: int, den: int) -> dict:
+        return {"numerator": int(num), "denominator": int(den), "rate": 100.0 * num / den if den else None}
+
+    out: dict[str, dict] = {}
+    out["residents"] = {"count": int((truth["record_kind"] == "citizen").sum())}
+    ch = part("children")
+    out["children_reviewed"] = fig(ch["ok"].sum(), len(ch))
+    te = tables["children"]["tre_em"].set_index(tables["children"]["tre_em"]["ma_tre"].astype(str))
+    own = clean_id(te["ma_dinh_danh"]).reindex(ch.index)
+    same = ch["ok"] & own.notna() & (own == ch["true_personal_id"])
+    out["children_with_id_code"] = fig(same.sum(), ch["ok"].sum())
+    va = part("vaccination")
+    signed = set(tables["vaccination"]["ho_chieu_vac_xin"]["ma_doi_tuong"].astype(str))
+    out["vaccine_passports_signed"] = fig(va.index.isin(list(signed)).sum(), len(va))
+    out["vaccination_clean"] = fig(va["ok"].sum(), len(va))
+    ho = tables["civil"]["ho_tich"]
+    out["civil_digitised"] = fig((ho["trang_thai_so_hoa"] == "DA_SO_HOA").sum(), len(ho))
+    ben = tables["social"]["BENEFICIARY"]
+    active = ben["STATUS"] == "ACTIVE"
+    bank = ben["BANK_ACCOUNT"].astype(object).where(ben["BANK_ACCOUNT"].notna(), "").str.strip() != ""
+    paid = active & (ben["PAY_METHOD"] == "ACCOUNT") & bank
+    out["social_account_payment"] = fig(paid.sum(), active.sum())
+    so = part("social")
+    out["social_reconciled"] = fig(so["ok"].sum(), len(so))
+    return out

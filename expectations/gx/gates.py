@@ -1,16 +1,20 @@
-"""The quality gates: Great Expectations suites over the marts, run on pandas batches read from the warehouse.
+"""The quality gates: Great Expectations suites over small frames aggregated from the marts in DuckDB.
 
-GX 1.24 cannot validate DuckDB through SQLAlchemy (GX issues 10738, 11579: every metric fails with "list index
-out of range"), so each batch is read with DuckDB into pandas (see `units.py`) and validated by GX's pandas
-datasource in a file context under `<warehouse folder>/gx` (offline: analytics off, no cloud). The GX context
-keeps the suites, the validation results of every night and the Data Docs site.
+GX 1.24 cannot validate DuckDB through SQLAlchemy (GX issue 10738: every metric fails with "list index out of
+range" on `duckdb_engine`, which is not installed here anyway), so DuckDB does the counting (see `units.py`)
+and GX's pandas datasource validates what it returns — a few hundred rows, never the marts' millions — in a
+file context under `<warehouse folder>/gx` (offline: analytics off, no cloud). The GX context keeps the suites,
+the validation results of every night and the Data Docs site.
 
 Two kinds of suite:
-* `indicators_<source>`: one `expect_column_values_to_be_in_set([True], mostly=target/100)` per indicator
-  of the source; the observed share (numerator / denominator, NULL units excluded) is the indicator's rate.
-* `invariants_<mart>`: what must always hold (a numerator never above its denominator, one row per key,
-  codes in their catalogues, a rate that is its numerator over its denominator …). A failure here is a broken
-  mart.
+* `indicators`: one row, one column per indicator holding the rate of `marts.fct_indicators` at province
+  scope, and `expect_column_values_to_be_between(min_value=target)` per indicator.
+* `invariants_<mart>`: what must always hold. `fct_indicators` (all scopes): a numerator never above its
+  denominator, a rate that is its numerator over its denominator, targets of the catalogue, one row per key, and
+  every row equal to the indicator recomputed in DuckDB from fct_reconciliation, fct_findings and staging,
+  independently of the dbt model (`agrees_with_marts`). `fct_reconciliation` and `fct_findings`: per-group
+  counts of the rows that break an invariant (duplicate keys, links that contradict their method, findings of
+  no record, criteria not of the catalogue …), expected to be 0. A failure here is a broken mart.
 """
 
 from __future__ import annotations
@@ -26,12 +30,11 @@ import pandas as pd
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 
 from expectations.gx.units import (  # noqa: E402
-    SOURCES,
     Indicator,
     read_catalogues,
     read_indicators,
     read_invariant_batches,
-    read_units,
+    read_recomputed,
 )
 
 DATASOURCE = "doisoat_marts"
@@ -138,24 +141,28 @@ def _validate(context, name: str, suite, frame: pd.DataFrame, as_of: dt.date):
     )
 
 
-def indicator_suite(source: str, indicators: list[Indicator]):
-    """`indicators_<source>`: each indicator's share of passing units against its target."""
+def indicator_suite(indicators: list[Indicator]):
+    """`indicators`: each indicator's province rate (one-row batch, one column per indicator) against its target."""
     import great_expectations as gx
 
-    suite = gx.ExpectationSuite(name=f"indicators_{source}")
+    suite = gx.ExpectationSuite(name="indicators")
     for indicator in indicators:
-        if indicator.source != source:
-            continue
         suite.add_expectation(
-            gx.expectations.ExpectColumnValuesToBeInSet(
+            gx.expectations.ExpectColumnValuesToBeBetween(
                 column=indicator.code,
-                value_set=[True],
-                mostly=indicator.target / 100.0,
+                min_value=indicator.target,
                 meta={"indicator_code": indicator.code, "target": indicator.target},
                 description=f"{indicator.name_en}: at least {indicator.target:g}% (target)",
             )
         )
     return suite
+
+
+def province_rates(batch: pd.DataFrame, indicators: list[Indicator]) -> pd.DataFrame:
+    """One row: the province rate of `fct_indicators` of each indicator (NaN when none)."""
+    province = batch[batch["scope_level"] == "province"].dropna(subset=["rate"]).set_index("indicator_code")
+    codes = [i.code for i in indicators]
+    return pd.DataFrame({code: [float(province["rate"].get(code, float("nan")))] for code in codes})
 
 
 def invariant_suites(catalogues: dict[str, list[str]]) -> dict:
@@ -164,6 +171,7 @@ def invariant_suites(catalogues: dict[str, list[str]]) -> dict:
 
     e = gx.expectations
     sector = ["vaccination", "social", "civil", "children"]
+    none = {"min_value": 0, "max_value": 0}
     suites = {
         "fct_indicators": [
             e.ExpectColumnPairValuesAToBeGreaterThanB(column_A="denominator", column_B="numerator", or_equal=True),
@@ -175,24 +183,26 @@ def invariant_suites(catalogues: dict[str, list[str]]) -> dict:
             e.ExpectColumnValuesToBeInSet(column="scope_level", value_set=["province", "commune"]),
             e.ExpectColumnValuesToBeInSet(column="indicator_code", value_set=catalogues["indicator_codes"]),
             e.ExpectCompoundColumnsToBeUnique(column_list=["indicator_code", "scope_level", "scope_code"]),
+            e.ExpectColumnValuesToBeInSet(column="agrees_with_marts", value_set=[True]),
         ],
         "fct_reconciliation": [
             e.ExpectColumnValuesToBeInSet(column="source", value_set=sector),
             e.ExpectColumnValuesToBeInSet(
                 column="match_method", value_set=["personal_id", "legacy_id", "probabilistic", "none"]
             ),
-            e.ExpectColumnValuesToBeBetween(column="match_probability", min_value=0, max_value=1),
-            e.ExpectColumnValuesToBeBetween(column="rows_per_record", min_value=1, max_value=1),
-            e.ExpectColumnValuesToBeInSet(column="link_agrees_with_method", value_set=[True]),
-            e.ExpectColumnValuesToBeInSet(column="reconciled_is_linked", value_set=[True]),
+            e.ExpectColumnValuesToBeBetween(column="min_match_probability", min_value=0, max_value=1),
+            e.ExpectColumnValuesToBeBetween(column="max_match_probability", min_value=0, max_value=1),
+            e.ExpectColumnValuesToBeBetween(column="duplicate_rows", **none),
+            e.ExpectColumnValuesToBeBetween(column="link_disagrees_with_method", **none),
+            e.ExpectColumnValuesToBeBetween(column="reconciled_without_link", **none),
         ],
         "fct_findings": [
             e.ExpectColumnValuesToBeInSet(column="source", value_set=["population", *sector]),
             e.ExpectColumnValuesToBeInSet(column="criterion", value_set=["dung", "du", "sach", "song"]),
             e.ExpectColumnValuesToBeInSet(column="rule_code", value_set=catalogues["rule_codes"]),
-            e.ExpectColumnValuesToBeBetween(column="rows_per_finding", min_value=1, max_value=1),
+            e.ExpectColumnValuesToBeBetween(column="duplicate_rows", **none),
             e.ExpectColumnValuesToBeInSet(column="criterion_is_catalogue_criterion", value_set=[True]),
-            e.ExpectColumnValuesToBeInSet(column="record_is_reconciled_row", value_set=[True]),
+            e.ExpectColumnValuesToBeBetween(column="rows_without_record", **none),
         ],
     }
     out = {}
@@ -221,47 +231,80 @@ def _expectation_label(config) -> str:
     return f"{config.type}({columns})"
 
 
+def _objects(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+    """Boolean columns as Python objects (True/False/None): what GX's pandas engine counts without surprises."""
+    frame = frame.copy()
+    for column in columns:
+        series = frame[column].astype(object)
+        frame[column] = series.where(series.notna(), None)
+    return frame
+
+
+BOOLEAN_COLUMNS = {
+    "fct_indicators": [
+        "meets_target",
+        "rate_is_numerator_over_denominator",
+        "meets_target_is_rate_vs_target",
+        "target_is_catalogue_target",
+        "agrees_with_marts",
+    ],
+    "fct_findings": ["criterion_is_catalogue_criterion"],
+    "fct_reconciliation": [],
+}
+
+
+def _unexpected(config, result: dict, frame: pd.DataFrame) -> int:
+    """Rows of the mart behind a failed expectation: a count column's total, else GX's unexpected count."""
+    column = config.kwargs.get("column")
+    if config.type == "expect_column_values_to_be_between" and config.kwargs.get("max_value") == 0:
+        return int(frame[column].sum())
+    return int(result.get("unexpected_count") or 0)
+
+
 def run_gates(con, as_of: dt.date, gx_root: Path, build_docs: bool = True) -> GateResults:
     """Validate the night's marts with GX; store the results (and Data Docs) under `gx_root`."""
     context = get_context(gx_root)
     indicators = read_indicators(con)
-    units = read_units(con, as_of, indicators)
-    invariant_batches = read_invariant_batches(con, as_of)
+    recomputed = read_recomputed(con, as_of, indicators)
+    batches = read_invariant_batches(con, as_of, recomputed)
     catalogues = read_catalogues(con)
+    province = recomputed[recomputed["scope_level"] == "province"].set_index("indicator_code")
 
     gates: dict[str, IndicatorGate] = {}
     by_code = {i.code: i for i in indicators}
-    for source in SOURCES:
-        suite = indicator_suite(source, indicators)
-        if not suite.expectations:
-            continue
-        validation = _validate(context, f"indicators_{source}", suite, units[source], as_of)
-        for outcome in validation.results:
-            code = outcome.expectation_config.kwargs["column"]
-            numerator, denominator, rate = _observed(dict(outcome.result))
-            gates[code] = IndicatorGate(
-                indicator_code=code,
-                source=source,
-                target=by_code[code].target,
-                numerator=numerator,
-                denominator=denominator,
-                rate=rate,
-                success=bool(outcome.success) if denominator > 0 else True,
-            )
+    # one validation for all indicators: GX's cost is per validation (suite, definition, result, docs page)
+    validation = _validate(
+        context, "indicators", indicator_suite(indicators), province_rates(batches["fct_indicators"], indicators), as_of
+    )
+    for outcome in validation.results:
+        code = outcome.expectation_config.kwargs["column"]
+        numerator = int(province["numerator"].get(code, 0))
+        denominator = int(province["denominator"].get(code, 0))
+        rate = 100.0 * numerator / denominator if denominator > 0 else None
+        gates[code] = IndicatorGate(
+            indicator_code=code,
+            source=by_code[code].source,
+            target=by_code[code].target,
+            numerator=numerator,
+            denominator=denominator,
+            rate=rate,
+            success=bool(outcome.success) if denominator > 0 else True,
+        )
 
     invariants: dict[str, InvariantGate] = {}
     for mart, suite in invariant_suites(catalogues).items():
-        frame = invariant_batches[mart]
+        frame = _objects(batches[mart], BOOLEAN_COLUMNS[mart])
         validation = _validate(context, f"invariants_{mart}", suite, frame, as_of)
         failures = [
             {
                 "expectation": _expectation_label(outcome.expectation_config),
-                "unexpected_count": int((outcome.result or {}).get("unexpected_count") or 0),
+                "unexpected_count": _unexpected(outcome.expectation_config, dict(outcome.result or {}), frame),
             }
             for outcome in validation.results
             if not outcome.success
         ]
-        invariants[mart] = InvariantGate(mart=mart, rows=len(frame), success=not failures, failures=failures)
+        rows = int(frame["rows"].sum()) if "rows" in frame.columns else len(frame)
+        invariants[mart] = InvariantGate(mart=mart, rows=rows, success=not failures, failures=failures)
 
     docs_index, pages = None, {}
     if build_docs:

@@ -1,10 +1,11 @@
-"""The counting units the quality gates validate, read from the marts (and the staging views for the few
-source columns an indicator needs), independently of the dbt model that computes `fct_indicators`.
+"""What the quality gates validate, computed in DuckDB and handed to GX as small aggregated frames.
 
-One pandas frame per source: one row per record (citizens for `population`), the record's resolved current
-commune, and one column per indicator of that source named by its `indicator_code`: True (in the numerator),
-False (in the denominator only) or None (not in the denominator, e.g. a STOPPED beneficiary for
-`social_account_payment`). Frames carry no key, name or ID: nothing personal ever reaches GX or its Data Docs.
+The counting units of each source (one row per record, citizens for `population`; one column per indicator,
+True in the numerator, False in the denominator only, NULL outside it, e.g. a STOPPED beneficiary for
+`social_account_payment`) are defined in SQL over the marts and the staging views, independently of the dbt
+model that computes `fct_indicators`. They are never read into Python: DuckDB counts them per indicator at
+province scope and per commune (`read_recomputed`), and the invariant batches are per-group counts
+(`read_invariant_batches`). Frames carry no key, name or ID: nothing personal ever reaches GX or its Data Docs.
 """
 
 from __future__ import annotations
@@ -148,20 +149,52 @@ def _as_objects(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def read_units(con, as_of: dt.date, indicators: list[Indicator] | None = None) -> dict[str, pd.DataFrame]:
-    """One units frame per source for the night `as_of`."""
-    indicators = indicators if indicators is not None else read_indicators(con)
-    frames = {}
+# --- aggregated in DuckDB: what the gates validate is a few hundred rows, never the marts' millions ------------
+
+
+def recomputed_sql(indicators: list[Indicator], source: str) -> str:
+    """Numerator and denominator of each of a source's indicators, recomputed from the marts, at province scope
+    (`is_province`) and per commune (parameter $as_of)."""
+    codes = [i.code for i in indicators if i.source == source]
+    aggregates = ",\n    ".join(
+        f'count(*) filter (where "{code}") as "{code}__num", count("{code}") as "{code}__den"' for code in codes
+    )
+    return f"""
+select
+    grouping(commune_code) = 1 as is_province,
+    commune_code,
+    {aggregates}
+from ({units_sql(indicators, source)}) as units
+group by grouping sets ((), (commune_code))
+"""
+
+
+def read_recomputed(con, as_of: dt.date, indicators: list[Indicator]) -> pd.DataFrame:
+    """indicator_code, scope_level, scope_code (NULL at province), numerator, denominator: recomputed in DuckDB
+    from fct_reconciliation, fct_findings and staging, independently of the model behind fct_indicators."""
+    frames = []
     for source in SOURCES:
-        frame = con.execute(units_sql(indicators, source), {"as_of": as_of}).df()
-        frames[source] = _as_objects(frame)
-    return frames
+        codes = [i.code for i in indicators if i.source == source]
+        if not codes:
+            continue
+        wide = con.execute(recomputed_sql(indicators, source), {"as_of": as_of}).df()
+        wide = wide[wide["is_province"] | wide["commune_code"].notna()]
+        for code in codes:
+            frames.append(
+                pd.DataFrame(
+                    {
+                        "indicator_code": code,
+                        "scope_level": wide["is_province"].map({True: "province", False: "commune"}).to_numpy(),
+                        "scope_code": wide["commune_code"].where(~wide["is_province"], None).to_numpy(),
+                        "numerator": wide[f"{code}__num"].astype("int64").to_numpy(),
+                        "denominator": wide[f"{code}__den"].astype("int64").to_numpy(),
+                    }
+                )
+            )
+    return pd.concat(frames, ignore_index=True)
 
 
-# --- the invariant batches: one row per mart row, no key, only what the invariants look at ---------------
-
-INVARIANT_SQL = {
-    "fct_indicators": """
+INDICATORS_SQL = """
 select
     indicators.indicator_code,
     indicators.scope_level,
@@ -169,6 +202,8 @@ select
     indicators.numerator,
     indicators.denominator,
     indicators.rate,
+    indicators.target,
+    indicators.meets_target,
     case
         when indicators.denominator > 0
             then abs(indicators.rate - 100.0 * indicators.numerator / indicators.denominator) < 1e-9
@@ -180,42 +215,100 @@ select
 from marts.fct_indicators as indicators
 left join reference.indicators as catalogue on indicators.indicator_code = catalogue.indicator_code
 where indicators.as_of = $as_of
-""",
+"""
+
+# One row per group, counts of the rows that break an invariant: the marts are scanned once, in DuckDB.
+INVARIANT_SQL = {
     "fct_reconciliation": """
+with night as (
+    select * from marts.fct_reconciliation where as_of = $as_of
+),
+repeated as (
+    select source, source_record_id from night group by source, source_record_id having count(*) > 1
+)
 select
-    source,
-    match_method,
-    match_probability,
-    count(*) over (partition by source, source_record_id) as rows_per_record,
-    (personal_id is null) = (match_method = 'none') as link_agrees_with_method,
-    not is_reconciled or personal_id is not null as reconciled_is_linked
-from marts.fct_reconciliation
-where as_of = $as_of
+    night.source,
+    night.match_method,
+    count(*) as rows,
+    count(repeated.source_record_id) as duplicate_rows,
+    coalesce(min(night.match_probability), 0) as min_match_probability,
+    coalesce(max(night.match_probability), 0) as max_match_probability,
+    count(*) filter (where (night.personal_id is null) != (night.match_method = 'none'))
+        as link_disagrees_with_method,
+    count(*) filter (where night.is_reconciled and night.personal_id is null) as reconciled_without_link
+from night
+left join repeated
+    on night.source = repeated.source and night.source_record_id = repeated.source_record_id
+group by night.source, night.match_method
 """,
     "fct_findings": """
+with findings as (
+    select * from marts.fct_findings where as_of = $as_of
+),
+records as (
+    select distinct source, source_record_id from marts.fct_reconciliation where as_of = $as_of
+)
 select
     findings.source,
     findings.rule_code,
     findings.criterion,
-    count(*) over (
-        partition by findings.source, findings.source_record_id, findings.rule_code
-    ) as rows_per_finding,
-    coalesce(findings.criterion = rules.criterion, false) as criterion_is_catalogue_criterion,
-    findings.source = 'population' or reconciliation.source_record_id is not null as record_is_reconciled_row
-from marts.fct_findings as findings
+    count(*) as rows,
+    count(*) - count(distinct findings.source_record_id) as duplicate_rows,
+    bool_and(coalesce(findings.criterion = rules.criterion, false)) as criterion_is_catalogue_criterion,
+    count(*) filter (
+        where findings.source != 'population' and records.source_record_id is null
+    ) as rows_without_record
+from findings
 left join reference.rules as rules on findings.rule_code = rules.rule_code
-left join (
-    select distinct source, source_record_id from marts.fct_reconciliation where as_of = $as_of
-) as reconciliation
-    on findings.source = reconciliation.source and findings.source_record_id = reconciliation.source_record_id
-where findings.as_of = $as_of
+left join records
+    on findings.source = records.source and findings.source_record_id = records.source_record_id
+group by findings.source, findings.rule_code, findings.criterion
 """,
 }
 
 
-def read_invariant_batches(con, as_of: dt.date) -> dict[str, pd.DataFrame]:
-    """One frame per mart for the invariant suites (night `as_of`)."""
-    return {name: con.execute(sql, {"as_of": as_of}).df() for name, sql in INVARIANT_SQL.items()}
+def indicator_batch(con, as_of: dt.date, recomputed: pd.DataFrame) -> pd.DataFrame:
+    """Every fct_indicators row of the night beside its recomputation (`agrees_with_marts`); a recomputed scope
+    with units but no mart row appears with NULL mart columns and agrees_with_marts False."""
+    mart = con.execute(INDICATORS_SQL, {"as_of": as_of}).df()
+    keys = ["indicator_code", "scope_level", "scope_code"]
+    mart["_key_code"] = mart["scope_code"].where(mart["scope_level"] == "commune", None)
+    kept = (recomputed["denominator"] > 0) | (recomputed["scope_level"] == "province")  # OUTPUTS.md: no empty commune
+    again = recomputed[kept].rename(
+        columns={
+            "numerator": "recomputed_numerator",
+            "denominator": "recomputed_denominator",
+            "scope_code": "_key_code",
+        }
+    )
+    merged = mart.merge(again, on=["indicator_code", "scope_level", "_key_code"], how="outer")
+    agrees = (merged["numerator"] == merged["recomputed_numerator"]) & (
+        merged["denominator"] == merged["recomputed_denominator"]
+    )
+    merged["agrees_with_marts"] = agrees.fillna(False).astype(bool)
+    return merged[
+        [
+            *keys,
+            "numerator",
+            "denominator",
+            "rate",
+            "target",
+            "meets_target",
+            "rate_is_numerator_over_denominator",
+            "meets_target_is_rate_vs_target",
+            "target_is_catalogue_target",
+            "agrees_with_marts",
+            "recomputed_numerator",
+            "recomputed_denominator",
+        ]
+    ]
+
+
+def read_invariant_batches(con, as_of: dt.date, recomputed: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """One small frame per mart for the invariant suites (night `as_of`)."""
+    batches = {name: con.execute(sql, {"as_of": as_of}).df() for name, sql in INVARIANT_SQL.items()}
+    batches["fct_indicators"] = indicator_batch(con, as_of, recomputed)
+    return batches
 
 
 def read_catalogues(con) -> dict[str, list[str]]:

@@ -127,3 +127,55 @@ def test_gates_asset_runs_in_dagster(scratch_warehouse, tmp_path):
     assert len(evaluations) == len(CHECK_SPECS)
     assert (tmp_path / "gx" / "gx" / "uncommitted" / "data_docs" / "local_site" / "index.html").exists()
     assert isinstance(as_of, dt.date)
+
+
+def test_broken_marts_are_errors_found_from_aggregates(scratch_warehouse, tmp_path):
+    """A repeated reconciliation row, and a commune row that disagrees with the marts: both caught, as ERRORs."""
+    from expectations.gx.units import read_indicators, read_invariant_batches, read_recomputed
+
+    source, as_of = scratch_warehouse
+    warehouse = tmp_path / "broken.duckdb"
+    shutil.copyfile(source, warehouse)
+    con = duckdb.connect(str(warehouse))
+    con.execute(
+        "insert into marts.fct_reconciliation select * from marts.fct_reconciliation"
+        " where as_of = ? and source = 'social' limit 1",
+        [as_of],
+    )
+    con.execute(
+        "update marts.fct_indicators set numerator = numerator - 1, rate = 100.0 * (numerator - 1) / denominator,"
+        " meets_target = 100.0 * (numerator - 1) / denominator >= target"
+        " where as_of = ? and indicator_code = 'children_du' and scope_level = 'commune' and numerator > 0"
+        " and scope_code = (select min(scope_code) from marts.fct_indicators where as_of = ?"
+        " and indicator_code = 'children_du' and scope_level = 'commune' and numerator > 0)",
+        [as_of, as_of],
+    )
+    recomputed = read_recomputed(con, as_of, read_indicators(con))
+    batches = read_invariant_batches(con, as_of, recomputed)
+    marts_rows = {
+        mart: con.execute(f"select count(*) from marts.{mart} where as_of = ?", [as_of]).fetchone()[0]
+        for mart in ("fct_reconciliation", "fct_findings")
+    }
+    con.close()
+    for mart, rows in marts_rows.items():  # GX sees per-group counts, not the mart's rows
+        assert len(batches[mart]) < rows
+        assert int(batches[mart]["rows"].sum()) == rows
+    results = _run(warehouse, as_of, tmp_path / "gx")
+    reconciliation = results.invariants["fct_reconciliation"]
+    assert not reconciliation.success
+    assert [f["unexpected_count"] for f in reconciliation.failures if "duplicate_rows" in f["expectation"]] == [2]
+    indicators = results.invariants["fct_indicators"]
+    assert not indicators.success
+    disagree = batches["fct_indicators"][~batches["fct_indicators"]["agrees_with_marts"]]
+    children = disagree[disagree["indicator_code"] == "children_du"]
+    assert children["scope_level"].tolist() == ["commune"]  # the edited row; the repeated social row moves social's
+    assert [f["unexpected_count"] for f in indicators.failures if "agrees_with_marts" in f["expectation"]] == [
+        len(disagree)
+    ]
+    assert results.invariants["fct_findings"].success
+    mart = {code: row[:3] for code, row in _province_rows(warehouse, as_of).items()}
+    checks = {c.check_name: c for c in check_results(results, mart, {})}
+    for name in ("invariants_fct_reconciliation", "invariants_fct_indicators"):
+        assert not checks[name].passed
+        assert checks[name].severity == dg.AssetCheckSeverity.ERROR
+    assert checks["children_du"].severity == dg.AssetCheckSeverity.WARN  # the province row still agrees
