@@ -208,23 +208,35 @@ def rules_bar(counts: pd.DataFrame, lang: str, div_id: str, title: tuple[str, st
                 "hovertemplate": "%{y}: %{x:,}<extra>%{fullData.name}</extra>",
             }
         )
-    text = _i(lang, title)
+    text, below = _i(lang, title), 30
     if len(counts) > len(top):
         text += (
-            f" ({len(top)} / {len(counts)} quy tắc nhiều lỗi nhất)"
+            f"<br><sub>{len(top)} / {len(counts)} quy tắc có nhiều lỗi nhất</sub>"
             if lang == "vi"
-            else f" ({len(top)} of {len(counts)} rules, most findings)"
+            else f"<br><sub>the {len(top)} of {len(counts)} rules with most findings</sub>"
         )
+        below = 48
+    height = 160 + below + 26 * len(top)
     layout = _layout(
         lang,
-        150 + 26 * len(top),
-        title=_title(text),
+        height,
+        # title, then the colour legend under it, both from the chart's left edge (not the plot's): on a phone
+        # the rule names take half the width, and a legend beside the plot would cover the title
+        title=_title(text) | {"xref": "container", "yref": "container", "y": 1 - 6 / height, "yanchor": "top"},
         showlegend=True,
         barmode="overlay",
         xaxis={"tickformat": ",", "range": _padded_range(top["findings"])},
         yaxis={"categoryorder": "array", "categoryarray": list(top["rule_code"])},
-        legend={"orientation": "h", "yanchor": "bottom", "y": 1.0, "x": 0, "title": {"text": ""}},
-        margin={"l": 10, "r": 10, "t": 64, "b": 10},
+        legend={
+            "orientation": "h",
+            "xref": "container",
+            "yref": "container",
+            "x": 0,
+            "y": 1 - below / height,
+            "yanchor": "top",
+            "font": {"size": 12},
+        },
+        margin={"l": 10, "r": 10, "t": 34 + below, "b": 10},
     )
     return _html(data, layout, div_id)
 
@@ -255,12 +267,13 @@ def communes_bar(summary: pd.DataFrame, lang: str, div_id: str) -> str:
     ]
     title = "Xã/phường có nhiều lỗi nhất" if lang == "vi" else "Communes with the most findings"
     if len(summary) > len(top):
-        title += f" ({len(top)} / {len(summary)})"
+        title += f"<br><sub>{len(top)} / {len(summary)}</sub>"
     layout = _layout(
         lang,
         160 + 40 * len(top),
         barmode="group",
         title=_title(title),
         xaxis={"tickformat": ",", "range": _padded_range(top["findings"])},
+        margin={"l": 10, "r": 10, "t": 60, "b": 10},
     )
     return _html(data, layout, div_id)

@@ -131,6 +131,7 @@
         state[i].rows = rows;
         state[i].page = 0;
         if (visible) { shown += rows.length; render(i); }
+        if (visible && (rule || needle)) { g.open = true; }
       });
       container.querySelectorAll(".source-head").forEach(function (h) {
         var next = h.nextElementSibling, any = false;
@@ -141,6 +142,7 @@
       counter.textContent = shown.toLocaleString(locale());
     }
     groups.forEach(function (g, i) {
+      g.addEventListener("toggle", function () { if (g.open && data) { render(i); } });
       g.querySelector("[data-prev]").addEventListener("click", function () { state[i].page -= 1; render(i); });
       g.querySelector("[data-next]").addEventListener("click", function () { state[i].page += 1; render(i); });
     });
