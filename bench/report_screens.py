@@ -1,6 +1,6 @@
 """Screenshots of a built report (index and one commune page, 1366 and 390 px, vi and en) with headless Chromium.
 
-    uv run --frozen python bench/report_screens.py data/reports/2026-12-01 /work/notes/screens [commune]
+uv run --frozen python bench/report_screens.py data/reports/2026-12-01 /work/notes/screens [commune]
 """
 
 import sys
@@ -34,8 +34,13 @@ def main() -> None:
                             page.locator(f"#{anchor}").scroll_into_view_if_needed()
                             page.evaluate(f"document.getElementById('{anchor}').scrollIntoView()")
                             page.screenshot(path=str(out / f"{name}_{lang}_{width}_{anchor}.png"))
-                    print(name, lang, width, page.evaluate("document.documentElement.scrollHeight"),
-                          page.evaluate("document.documentElement.scrollWidth"))
+                    print(
+                        name,
+                        lang,
+                        width,
+                        page.evaluate("document.documentElement.scrollHeight"),
+                        page.evaluate("document.documentElement.scrollWidth"),
+                    )
                     page.close()
         browser.close()
 

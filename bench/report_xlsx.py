@@ -3,8 +3,10 @@
 
     uv run --frozen python bench/report_xlsx.py --rows 1000000
 
-Each writer runs in its own child process (peak RSS is the child's own); the table is synthetic, shaped like a
-commune's exception list (9 text columns, few distinct values in most, a distinct key per row).
+Each writer runs in its own child process (peak RSS is the child's own, including the table, whose own peak is
+printed first); CPU seconds are reported beside wall seconds because the machine may be shared. The table is
+synthetic, shaped like a commune's exception list (9 text columns, few distinct values in most, a distinct key per
+row).
 """
 
 import argparse
@@ -34,9 +36,12 @@ def table(rows: int) -> pd.DataFrame:
             "reference": pd.Series(rng.integers(0, 2**63, rows)).map("{:016x}".format).to_numpy(dtype=object),
             "record_key": (np.char.add("VX", np.arange(rows).astype(str))).astype(object),
             "name": initials[rng.integers(0, 5, rows)] + " " + given[rng.integers(0, 10, rows)],
-            "linked_id": np.char.add(np.char.add(ids.astype(str).astype("U3"), "*******"), ids.astype(str).astype("U12"))
-            .astype(object),
-            "rule": rng.choice(np.array(["ID_MISSING", "NAME_MISMATCH", "DOB_MISMATCH", "ID_UNKNOWN"], dtype=object), rows),
+            "linked_id": np.char.add(
+                np.char.add(ids.astype(str).astype("U3"), "*******"), ids.astype(str).astype("U12")
+            ).astype(object),
+            "rule": rng.choice(
+                np.array(["ID_MISSING", "NAME_MISMATCH", "DOB_MISMATCH", "ID_UNKNOWN"], dtype=object), rows
+            ),
             "method": rng.choice(np.array(["personal_id", "legacy_id", "probabilistic", "none"], dtype=object), rows),
             "probability": rng.choice(np.array(["1", "0.987", "0.912", ""], dtype=object), rows),
         }
@@ -46,7 +51,7 @@ def table(rows: int) -> pd.DataFrame:
 def run(writer: str, rows: int, out: Path) -> dict:
     """Write the table with `writer` (in this process); return seconds and bytes."""
     frame = table(rows)
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     if writer == "handwritten_xlsx":
         from assets.reporting.xlsx import Sheet, write_xlsx
 
@@ -68,7 +73,7 @@ def run(writer: str, rows: int, out: Path) -> dict:
         frame.to_csv(out, index=False, encoding="utf-8-sig", lineterminator="\r\n")
     else:
         raise ValueError(writer)
-    return {"seconds": time.perf_counter() - started, "bytes": out.stat().st_size}
+    return {"seconds": time.perf_counter() - started, "cpu": time.process_time() - cpu, "bytes": out.stat().st_size}
 
 
 def main() -> None:
@@ -85,20 +90,40 @@ def main() -> None:
         print(json.dumps(result))
         return
     baseline = subprocess.run(
-        [sys.executable, "-c", f"import bench.report_xlsx as b; b.table({args.rows}); import resource; "
-         "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)"],
-        capture_output=True, text=True, check=True,
+        [
+            sys.executable,
+            "-c",
+            f"import bench.report_xlsx as b; b.table({args.rows}); import resource; "
+            "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
     )
-    print(f"rows: {args.rows:,}; building the table alone peaks at {float(baseline.stdout):,.0f} MiB")
-    print(f"{'writer':<30}{'seconds':>10}{'MB':>10}{'peak RSS MiB':>14}")
+    print(f"rows: {args.rows:,}; building the table alone peaks at {float(baseline.stdout):,.0f} MiB", flush=True)
+    print(f"{'writer':<30}{'wall s':>10}{'CPU s':>10}{'MB':>10}{'peak RSS MiB':>14}")
     for writer in ("handwritten_xlsx", "xlsxwriter_constant_memory", "handwritten_csv", "pandas_to_csv"):
         done = subprocess.run(
-            [sys.executable, "-m", "bench.report_xlsx", "--rows", str(args.rows), "--out", str(args.out),
-             "--child", writer],
-            capture_output=True, text=True, check=True,
+            [
+                sys.executable,
+                "-m",
+                "bench.report_xlsx",
+                "--rows",
+                str(args.rows),
+                "--out",
+                str(args.out),
+                "--child",
+                writer,
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
         )
         r = json.loads(done.stdout.strip().splitlines()[-1])
-        print(f"{writer:<30}{r['seconds']:>10.1f}{r['bytes'] / 1e6:>10.1f}{r['peak_rss_mib']:>14,.0f}")
+        print(
+            f"{writer:<30}{r['seconds']:>10.1f}{r['cpu']:>10.1f}{r['bytes'] / 1e6:>10.1f}{r['peak_rss_mib']:>14,.0f}",
+            flush=True,
+        )
 
 
 if __name__ == "__main__":

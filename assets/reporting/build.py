@@ -347,10 +347,24 @@ def _copy_static(root: Path, gx_docs: Path | None) -> bool:
 _SCRIPT = re.compile(r"<script\b[^>]*>.*?</script>", re.IGNORECASE | re.DOTALL)
 _REMOTE_LINK = re.compile(r"<link[^>]*\shref=[\"']https?://[^>]*>", re.IGNORECASE)
 _REMOTE_IMG = re.compile(r"<img[^>]*\ssrc=[\"']https?://[^>]*>", re.IGNORECASE)
-_OFFLINE_STYLE = (
-    "<style>body{font:14px/1.45 system-ui,sans-serif;margin:12px;color:#1f2933}"
-    "table{border-collapse:collapse}td,th{border:1px solid #d9dee5;padding:4px 6px;vertical-align:top}"
-    ".collapse:not(.show){display:none}footer{display:none}</style>"
+_OFFLINE_STYLE = (  # the few Bootstrap and Font Awesome classes GX's pages use, so that they read well offline
+    "<style>body{font:14px/1.45 system-ui,sans-serif;margin:0;color:#1f2933;background:#f5f7fa}"
+    "a{color:#1d4f91}.d-none{display:none!important}.collapse:not(.show){display:none}footer{display:none}"
+    ".navbar{display:flex;align-items:center;gap:12px;background:#fff;border-bottom:1px solid #d9dee5;"
+    "padding:8px 16px}.breadcrumb{display:flex!important;list-style:none;gap:6px;margin:0;padding:0}"
+    ".breadcrumb-item+.breadcrumb-item:before{content:'/';margin-right:6px;color:#5f6b7a}"
+    ".container-fluid{padding:16px 24px!important}.row{display:flex;flex-wrap:wrap;gap:0}"
+    ".col-12{flex:0 0 100%}.col-6{flex:0 0 50%}@media(min-width:768px){.col-md-2,.col-lg-2{flex:0 0 16%}"
+    ".col-md-10,.col-lg-10{flex:0 0 82%}}.ge-navigation-sidebar-container{background:#fff;border:1px solid "
+    "#d9dee5;border-radius:8px;padding:8px;margin-right:12px}.nav{list-style:none;padding:0;margin:0}"
+    ".nav-link{display:block;padding:3px 6px;text-decoration:none}.card{background:#fff;border:1px solid #d9dee5;"
+    "border-radius:8px;margin:0 0 14px}.card-header{background:#eef1f5;padding:8px 12px;border-bottom:1px solid "
+    "#d9dee5}.card-body{padding:12px}.alert{padding:8px 12px;border-radius:6px;background:#eef3fb;border:1px solid "
+    "#b8c8e4}.table{border-collapse:collapse;width:100%;background:#fff}.table td,.table th{border:1px solid "
+    "#d9dee5;padding:4px 6px;vertical-align:top;text-align:left}.table-responsive{overflow-x:auto}"
+    ".text-danger{color:#b42318}.text-success{color:#2e8b57}.fas.fa-times:before{content:'\\2717';font-style:normal}"
+    ".fas.fa-check:before,.fas.fa-check-circle:before{content:'\\2713';font-style:normal}"
+    ".m-0{margin:0}.mb-1{margin-bottom:4px}.h6{font-weight:600}</style>"
 )
 
 
