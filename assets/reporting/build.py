@@ -329,7 +329,7 @@ def _commune_fix_first(indicators: list[dict], rules: list[dict]) -> dict:
 # --- building ---------------------------------------------------------------------------------------------
 
 
-def _copy_static(root: Path, gx_docs: Path | None) -> bool:
+def _copy_static(root: Path, gx_docs: Path | None, as_of: dt.date | None = None) -> bool:
     import plotly
 
     static = root / "static"
@@ -338,10 +338,29 @@ def _copy_static(root: Path, gx_docs: Path | None) -> bool:
     for name in ("report.css", "report.js"):
         shutil.copyfile(HERE / "static" / name, static / name)
     if gx_docs and gx_docs.exists():
-        shutil.copytree(gx_docs, root / "gx-data-docs")
+        copy_data_docs(gx_docs, root / "gx-data-docs", as_of)
         offline_data_docs(root / "gx-data-docs")
         return True
     return False
+
+
+def copy_data_docs(site: Path, target: Path, as_of: dt.date | None) -> None:
+    """The Data Docs a night's report needs: the suites, the index, and this night's validation runs only (the
+    site keeps every night's: copying them all into every report would grow each report night by night). The
+    site's static folder (fonts, animated help images: 4 MB) is left out; the pages work without it."""
+    from expectations.gx.gates import run_name
+
+    night = run_name(as_of) if as_of else None
+
+    def skip(directory: str, names: list[str]) -> set[str]:
+        here = Path(directory)
+        if here == site:
+            return {"static"} & set(names)
+        if night and here.parent == site / "validations":
+            return {n for n in names if n != night}
+        return set()
+
+    shutil.copytree(site, target, ignore=skip)
 
 
 _SCRIPT = re.compile(r"<script\b[^>]*>.*?</script>", re.IGNORECASE | re.DOTALL)
@@ -493,7 +512,7 @@ def _build(con, warehouse: Path, as_of: dt.date, out_dir: Path, masked: bool, gx
     try:
         gx_root = Path(gx_root) if gx_root else None
         docs = gx_root / "gx" / "uncommitted" / "data_docs" / "local_site" if gx_root else None
-        has_docs = _copy_static(work, docs)
+        has_docs = _copy_static(work, docs, as_of)
         gates = _gates(gx_root, as_of, indicator_rows)
         linkage = final_dir / "linkage"  # the linkage step's charts of this night: kept
         if linkage.is_dir():

@@ -189,3 +189,20 @@ def test_footer_time_is_vietnam_time(report):
     index = (report / "index.html").read_text(encoding="utf-8")
     now = dt.datetime.now(dt.timezone(dt.timedelta(hours=7)))
     assert "(giờ Việt Nam, UTC+7)" in index and now.strftime("%d/%m/%Y") in index
+
+
+def test_data_docs_copy_holds_this_night_only(tmp_path):
+    from assets.reporting.build import copy_data_docs
+
+    site = tmp_path / "site"
+    for night in ("2026-11-24", "2026-11-25"):
+        page = site / "validations" / "indicators_civil" / f"doisoat-{night}" / "run" / "page.html"
+        page.parent.mkdir(parents=True)
+        page.write_text("<html></html>")
+    (site / "static" / "images").mkdir(parents=True)
+    (site / "static" / "images" / "help.gif").write_bytes(b"GIF89a")
+    (site / "index.html").write_text("<html></html>")
+    copy_data_docs(site, tmp_path / "copy", dt.date(2026, 11, 25))
+    copied = sorted(p.relative_to(tmp_path / "copy").as_posix() for p in (tmp_path / "copy").rglob("*.html"))
+    assert copied == ["index.html", "validations/indicators_civil/doisoat-2026-11-25/run/page.html"]
+    assert not (tmp_path / "copy" / "static").exists()
