@@ -59,7 +59,6 @@ PAGE_ROWS = 50  # rows of a group shown at a time on a commune page (every row r
 TIMEZONE = ZoneInfo("Asia/Ho_Chi_Minh")
 KEEP_NIGHTS_ENV = "DOISOAT_REPORT_KEEP_NIGHTS"
 KEEP_NIGHTS_DEFAULT = 30
-UNKNOWN_COMMUNE = UNKNOWN
 BUCKET_LABELS = {
     UNKNOWN: ("Chưa xác định xã/phường", "Commune unknown"),
     OUTSIDE: ("Ngoài tỉnh", "Outside the province"),
