@@ -1,6 +1,6 @@
 """The size of a built report by part, and bytes per finding of the commune rows (for extrapolating).
 
-    uv run --frozen python bench/report_size.py data/reports/2026-12-02 data/warehouse.duckdb
+uv run --frozen python bench/report_size.py data/reports/2026-12-02 data/warehouse.duckdb
 """
 
 import sys
