@@ -1,36 +1,72 @@
 """Build the stewards' report of one night: `<out_dir>/<as_of>/index.html` and the pages under it.
 
 Static files that open from disk (no server, no internet): plotly.js is copied beside the pages, the GX Data
-Docs are copied in, every page carries Vietnamese and English text (Vietnamese shown by default; the switch
-remembers the choice). Personal data is masked in the warehouse query unless the report is built unmasked
-for an entitled reader, in which case it goes to `<out_dir>/<as_of>-unmasked/`.
+Docs are copied in (for engineers) beside our own page of the gates (`gates.html`), every page carries
+Vietnamese and English text and shows one at a time (Vietnamese by default; the switch remembers the choice).
+Personal data is masked in the warehouse query unless the report is built unmasked for an entitled reader, in
+which case it goes to `<out_dir>/<as_of>-unmasked/`.
+
+A commune page lists its findings grouped by source and rule; the rows are in `communes/<code>.rows.js`
+(gzip-compressed JSON, base64, decoded by the page) and shown a page at a time, so that every row is reachable
+and a province's report stays small. The charts the linkage step wrote to `<as_of>/linkage/` are kept.
+Old nights' reports beyond `DOISOAT_REPORT_KEEP_NIGHTS` (default 30) are removed after a build.
 """
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
+import gzip
 import html
+import json
 import os
 import re
 import shutil
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pandas as pd
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
 
 from assets.reporting import charts
-from assets.reporting import exports as exports_module
-from assets.reporting.data import CRITERIA, CRITERION_LABELS, SOURCE_LABELS, SOURCES, ReportData, connect, load
-from assets.reporting.exports import ExceptionExports
+from assets.reporting.data import (
+    CRITERIA,
+    CRITERION_LABELS,
+    OUTSIDE,
+    SOURCE_LABELS,
+    SOURCES,
+    UNKNOWN,
+    ReportData,
+    connect,
+    load,
+)
+from assets.reporting.exports import (
+    EXPORT_COLUMNS,
+    EXPORT_SHEETS,
+    METHOD_LABELS,
+    ExceptionExports,
+    verify_first,
+)
 from assets.reporting.fmt import fmt_delta, fmt_int, fmt_rate, is_missing
+from assets.reporting.refs import reference_key
 
 HERE = Path(__file__).resolve().parent
 AMBER_POINTS = 5.0  # below target by at most this many points: amber; more: red
-MAX_HTML_ROWS = 1000  # rows of an exception list shown on its page; the downloads hold them all
-UNKNOWN_COMMUNE = "unknown"
+PAGE_ROWS = 50  # rows of a group shown at a time on a commune page (every row reachable by paging)
+TIMEZONE = ZoneInfo("Asia/Ho_Chi_Minh")
+KEEP_NIGHTS_ENV = "DOISOAT_REPORT_KEEP_NIGHTS"
+KEEP_NIGHTS_DEFAULT = 30
+BUCKET_LABELS = {
+    UNKNOWN: ("Chưa xác định xã/phường", "Commune unknown"),
+    OUTSIDE: ("Ngoài tỉnh", "Outside the province"),
+}
+VERIFY_FIRST = (
+    "Liên kết theo xác suất: xác minh đúng người trước khi sửa.",
+    "Probabilistic link: verify it is the same person before fixing.",
+)
 
 
 @dataclass(frozen=True)
@@ -94,6 +130,9 @@ def _environment() -> Environment:
         rag_label=lambda r: t(*RAG_LABELS[r]),
         source_label=lambda s: t(*SOURCE_LABELS[s]),
         criterion_label=lambda c: t(*CRITERION_LABELS[c]) if c else "",
+        bucket_label=lambda b: t(*BUCKET_LABELS[b]),
+        source_labels=SOURCE_LABELS,
+        method_label=lambda m: t(*METHOD_LABELS[m]) if m in METHOD_LABELS else "",
     )
     env.filters.update(num=_num, rate=_rate, delta=_delta, date=_date)
     return env
@@ -161,46 +200,135 @@ def _rule_counts(counts: pd.DataFrame, rules: pd.DataFrame) -> list[dict]:
     return merged.to_dict("records")
 
 
-def _commune_label(code: str | None, names: dict[str, str]) -> str:
-    if code is None or code == UNKNOWN_COMMUNE:
-        return "—"
-    return names.get(code, code)
-
-
 def _commune_summaries(data: ReportData, names: dict[str, str]) -> list[dict]:
-    """One row per commune (and one for records with no commune): records, findings, indicators below."""
+    """One row per commune of the province, then the two buckets (no commune; communes of other provinces):
+    records, findings, records with findings and their share, indicators below target, the top rule."""
     criterion_codes = {f"{s}_dung" for s in SOURCES}
-    rows = data.commune_rows
+    own = set(data.communes.loc[data.communes["province_code"] == data.province_code, "commune_code"])
+    rows = data.commune_rows[data.commune_rows["scope_code"].isin(own)]
     records = rows[rows["indicator_code"].isin(criterion_codes)].groupby("scope_code")["denominator"].sum()
     below = rows[rows["meets_target"] == False].groupby("scope_code").size()  # noqa: E712 (NULL stays out)
     counts = data.commune_counts.set_index("commune")
     findings = counts["findings"]
     with_findings = counts["records_with_findings"]
     top_rule = counts["top_rule"]
-    codes = sorted(set(rows["scope_code"]) | set(findings.index))
+    codes = sorted((set(rows["scope_code"]) | set(findings.index)) & own)
     out = []
-    for code in codes:
+    for code in [*codes, *(b for b in (UNKNOWN, OUTSIDE) if b in findings.index)]:
+        bucket = code in (UNKNOWN, OUTSIDE)
+        n_records = None if bucket else int(records.get(code, 0))
+        n_with = int(with_findings.get(code, 0))
         out.append(
             {
                 "code": code,
-                "name": names.get(code, code) if code != UNKNOWN_COMMUNE else None,
-                "records": int(records.get(code, 0)) if code != UNKNOWN_COMMUNE else None,  # counted at province only
+                "bucket": bucket,
+                "name": None if bucket else names.get(code, code),
+                "records": n_records,  # a bucket's records are counted at province level only
                 "findings": int(findings.get(code, 0)),
-                "records_with_findings": int(with_findings.get(code, 0)),
+                "records_with_findings": n_with,
+                "share": 100.0 * n_with / n_records if n_records else None,
                 "indicators_below": int(below.get(code, 0)),
                 "top_rule": top_rule.get(code) if len(top_rule) else None,
-                "in_province": code
-                in set(data.communes.loc[data.communes["province_code"] == data.province_code, "commune_code"]),
             }
         )
-    out.sort(key=lambda r: (-r["findings"], r["code"]))
+    out.sort(key=lambda r: (r["bucket"], -r["findings"], r["code"]))
     return out
+
+
+def _exception_groups(frame: pd.DataFrame, rules: pd.DataFrame) -> list[dict]:
+    """The findings of one commune grouped by source and rule (sources in their order, most findings first)."""
+    if frame.empty:
+        return []
+    sizes = frame.groupby(["source", "rule_code"], sort=False).size().rename("count").reset_index()
+    sizes["source_order"] = sizes["source"].map({s: i for i, s in enumerate(SOURCES)})
+    sizes = sizes.sort_values(["source_order", "count", "rule_code"], ascending=[True, False, True])
+    groups = []
+    for number, row in enumerate(sizes.itertuples(index=False)):  # one per (source, rule): a few dozen at most
+        rule = rules.loc[row.rule_code] if row.rule_code in rules.index else None
+        groups.append(
+            {
+                "id": number,
+                "source": row.source,
+                "rule_code": row.rule_code,
+                "count": int(row.count),
+                "criterion": rule["criterion"] if rule is not None else None,
+                "description_vi": rule["description_vi"] if rule is not None else "",
+                "description_en": rule["description_en"] if rule is not None else "",
+                "action_vi": rule["action_vi"] if rule is not None else "",
+                "action_en": rule["action_en"] if rule is not None else "",
+            }
+        )
+    return groups
+
+
+ROW_COLUMNS = ["reference", "record_key", "name", "linked_id", "method", "probability", "verify", "commune"]
+
+
+def page_rows(frame: pd.DataFrame, groups: list[dict], names: dict[str, str] | None = None) -> bytes:
+    """The rows of a commune page as gzip-compressed JSON: `{"columns": [...], "groups": [[row, ...], ...]}`,
+    one list per group in the groups' order (what the page shows and counts; every row is there). With
+    `names` (the outside-the-province page), each row carries its commune's code and name."""
+    methods = {m: i for i, m in enumerate(METHOD_LABELS)}
+    table = pd.DataFrame(
+        {
+            "source": frame["source"],
+            "rule_code": frame["rule_code"],
+            "reference": frame["reference"].fillna(""),
+            "record_key": frame["record_key"].fillna(""),
+            "name": frame["name"].fillna(""),
+            "linked_id": frame["linked_id"].fillna(""),
+            "method": frame["match_method"].map(methods).fillna(-1).astype(int),
+            "probability": frame["match_probability"].astype(float),
+            "verify": verify_first(frame).astype(int),
+            "commune": (
+                frame["commune_code"].fillna("") + " " + frame["commune_code"].map(names).fillna("")
+            ).str.strip()
+            if names
+            else "",
+        }
+    )
+    by_group = dict(iter(table.groupby(["source", "rule_code"], sort=False)))
+    parts = [by_group[(g["source"], g["rule_code"])][ROW_COLUMNS].to_json(orient="values") for g in groups]
+    text = '{"columns":' + json.dumps(ROW_COLUMNS) + ',"groups":[' + ",".join(parts) + "]}"
+    return gzip.compress(text.encode("utf-8"), compresslevel=9, mtime=0)
+
+
+def write_rows_script(path: Path, payload: bytes) -> None:
+    """The rows as a script the page loads from disk (`fetch` of local files is blocked in browsers)."""
+    path.write_text(f'window.DOISOAT_ROWS="{base64.b64encode(payload).decode("ascii")}";\n', encoding="ascii")
+
+
+def _row_labels(code: str, bucket: bool, groups: list[dict]) -> dict:
+    """What the page's script needs to show and export the rows in either language."""
+    return {
+        "methods": [list(labels) for labels in METHOD_LABELS.values()],
+        "verify": list(VERIFY_FIRST),
+        "columns": [EXPORT_COLUMNS["vi"], EXPORT_COLUMNS["en"]],
+        "sheet": [EXPORT_SHEETS["vi"], EXPORT_SHEETS["en"]],
+        "file": f"doisoat_{code}",
+        "commune": "" if bucket else code,
+        "groups": [
+            {
+                "source": list(SOURCE_LABELS.get(g["source"], (g["source"], g["source"]))),
+                "rule": g["rule_code"],
+                "criterion": list(CRITERION_LABELS.get(g["criterion"], ("", ""))),
+                "action": [g["action_vi"] or "", g["action_en"] or ""],
+            }
+            for g in groups
+        ],
+    }
+
+
+def _commune_fix_first(indicators: list[dict], rules: list[dict]) -> dict:
+    """What a commune fixes first: its indicators furthest below target and its most frequent findings."""
+    worst = sorted((r for r in indicators if r["rate"] is not None and r["gap"] < 0), key=lambda r: r["gap"])[:5]
+    return {"indicators": worst, "rules": rules[:5]}
 
 
 # --- building ---------------------------------------------------------------------------------------------
 
 
-def _copy_static(root: Path, gx_docs: Path | None) -> bool:
+def _copy_static(root: Path, gx_docs: Path | None, as_of: dt.date | None = None) -> bool:
     import plotly
 
     static = root / "static"
@@ -209,19 +337,52 @@ def _copy_static(root: Path, gx_docs: Path | None) -> bool:
     for name in ("report.css", "report.js"):
         shutil.copyfile(HERE / "static" / name, static / name)
     if gx_docs and gx_docs.exists():
-        shutil.copytree(gx_docs, root / "gx-data-docs")
+        copy_data_docs(gx_docs, root / "gx-data-docs", as_of)
         offline_data_docs(root / "gx-data-docs")
         return True
     return False
 
 
+def copy_data_docs(site: Path, target: Path, as_of: dt.date | None) -> None:
+    """The Data Docs a night's report needs: the suites, the index, and this night's validation runs only (the
+    site keeps every night's: copying them all into every report would grow each report night by night). The
+    site's static folder (fonts, animated help images: 4 MB) is left out; the pages work without it."""
+    from expectations.gx.gates import run_name
+
+    night = run_name(as_of) if as_of else None
+
+    def skip(directory: str, names: list[str]) -> set[str]:
+        here = Path(directory)
+        if here == site:
+            return {"static"} & set(names)
+        if night and here.parent == site / "validations":
+            return {n for n in names if n != night}
+        return set()
+
+    shutil.copytree(site, target, ignore=skip)
+
+
 _SCRIPT = re.compile(r"<script\b[^>]*>.*?</script>", re.IGNORECASE | re.DOTALL)
 _REMOTE_LINK = re.compile(r"<link[^>]*\shref=[\"']https?://[^>]*>", re.IGNORECASE)
 _REMOTE_IMG = re.compile(r"<img[^>]*\ssrc=[\"']https?://[^>]*>", re.IGNORECASE)
-_OFFLINE_STYLE = (
-    "<style>body{font:14px/1.45 system-ui,sans-serif;margin:12px;color:#1f2933}"
-    "table{border-collapse:collapse}td,th{border:1px solid #d9dee5;padding:4px 6px;vertical-align:top}"
-    ".collapse:not(.show){display:none}footer{display:none}</style>"
+_OFFLINE_STYLE = (  # the few Bootstrap and Font Awesome classes GX's pages use, so that they read well offline
+    "<style>body{font:14px/1.45 system-ui,sans-serif;margin:0;color:#1f2933;background:#f5f7fa}"
+    "a{color:#1d4f91}.d-none{display:none!important}.collapse:not(.show){display:none}footer{display:none}"
+    ".navbar{display:flex;align-items:center;gap:12px;background:#fff;border-bottom:1px solid #d9dee5;"
+    "padding:8px 16px}.breadcrumb{display:flex!important;list-style:none;gap:6px;margin:0;padding:0}"
+    ".breadcrumb-item+.breadcrumb-item:before{content:'/';margin-right:6px;color:#5f6b7a}"
+    ".container-fluid{padding:16px 24px!important}.row{display:flex;flex-wrap:wrap;gap:0}"
+    ".col-12{flex:0 0 100%}.col-6{flex:0 0 50%}@media(min-width:768px){.col-md-2,.col-lg-2{flex:0 0 16%}"
+    ".col-md-10,.col-lg-10{flex:0 0 82%}}.ge-navigation-sidebar-container{background:#fff;border:1px solid "
+    "#d9dee5;border-radius:8px;padding:8px;margin-right:12px}.nav{list-style:none;padding:0;margin:0}"
+    ".nav-link{display:block;padding:3px 6px;text-decoration:none}.card{background:#fff;border:1px solid #d9dee5;"
+    "border-radius:8px;margin:0 0 14px}.card-header{background:#eef1f5;padding:8px 12px;border-bottom:1px solid "
+    "#d9dee5}.card-body{padding:12px}.alert{padding:8px 12px;border-radius:6px;background:#eef3fb;border:1px solid "
+    "#b8c8e4}.table{border-collapse:collapse;width:100%;background:#fff}.table td,.table th{border:1px solid "
+    "#d9dee5;padding:4px 6px;vertical-align:top;text-align:left}.table-responsive{overflow-x:auto}"
+    ".text-danger{color:#b42318}.text-success{color:#2e8b57}.fas.fa-times:before{content:'\\2717';font-style:normal}"
+    ".fas.fa-check:before,.fas.fa-check-circle:before{content:'\\2713';font-style:normal}"
+    ".m-0{margin:0}.mb-1{margin-bottom:4px}.h6{font-weight:600}</style>"
 )
 
 
@@ -265,60 +426,110 @@ def _gates(gx_root: Path | None, as_of: dt.date, province_rows: list[dict]) -> d
 
 
 def build(
-    warehouse: Path, as_of: dt.date, out_dir: Path, masked: bool = True, gx_root: Path | None = None
+    warehouse: Path,
+    as_of: dt.date,
+    out_dir: Path,
+    masked: bool = True,
+    gx_root: Path | None = None,
+    keep_nights: int | None = None,
 ) -> BuildSummary:
     """Build the report; returns where its index is and what it holds.
 
     The findings stay in DuckDB (a temporary table, memory bounded, spilling to a scratch folder removed
-    afterwards) and are read one commune at a time for its page and files."""
+    afterwards) and are read one commune at a time for its page and files. Afterwards only the newest
+    `keep_nights` nights' reports are kept (default: `DOISOAT_REPORT_KEEP_NIGHTS`, else 30; 0 keeps all)."""
     warehouse = Path(warehouse)
     as_of = dt.date.fromisoformat(str(as_of))
     scratch = Path(tempfile.mkdtemp(prefix="doisoat-report-duckdb."))
     con = connect(warehouse, scratch)
     try:
-        return _build(con, warehouse, as_of, out_dir, masked, gx_root)
+        summary = _build(con, warehouse, as_of, Path(out_dir), masked, gx_root)
     finally:
         con.close()
         shutil.rmtree(scratch, ignore_errors=True)
+    apply_retention(Path(out_dir), keep_nights if keep_nights is not None else keep_nights_setting())
+    return summary
+
+
+def keep_nights_setting() -> int:
+    """How many nights' reports to keep: `DOISOAT_REPORT_KEEP_NIGHTS` (default 30; 0 keeps every night)."""
+    value = os.environ.get(KEEP_NIGHTS_ENV, "").strip()
+    if not value:
+        return KEEP_NIGHTS_DEFAULT
+    if not value.isdigit():
+        raise ValueError(f"{KEEP_NIGHTS_ENV} must be a whole number of nights (0 keeps all), got {value!r}")
+    return int(value)
+
+
+_NIGHT_DIR = re.compile(r"^(\d{4}-\d{2}-\d{2})(-unmasked)?$")
+
+
+def apply_retention(out_dir: Path, keep: int) -> list[Path]:
+    """Remove the reports (masked and unmasked) of nights older than the newest `keep`; returns what went."""
+    if keep <= 0 or not out_dir.exists():
+        return []
+    folders = [(m.group(1), p) for p in out_dir.iterdir() if p.is_dir() and (m := _NIGHT_DIR.match(p.name))]
+    nights = sorted({night for night, _ in folders}, reverse=True)
+    old = set(nights[keep:])
+    removed = [p for night, p in folders if night in old]
+    for folder in removed:
+        shutil.rmtree(folder, ignore_errors=True)
+    return removed
+
+
+def _generated() -> dict[str, str]:
+    now = dt.datetime.now(TIMEZONE)
+    return {
+        "vi": now.strftime("%H:%M ngày %d/%m/%Y (giờ Việt Nam, UTC+7)"),
+        "en": now.strftime("%Y-%m-%d %H:%M (Vietnam time, UTC+7)"),
+    }
 
 
 def _build(con, warehouse: Path, as_of: dt.date, out_dir: Path, masked: bool, gx_root: Path | None) -> BuildSummary:
-    data = load(warehouse, as_of, masked=masked, con=con)
+    data = load(warehouse, as_of, masked=masked, con=con, ref_key=reference_key(warehouse))
     names = dict(zip(data.communes["commune_code"], data.communes["commune_name"], strict=True))
     env = _environment()
 
-    below = data.commune_rows[data.commune_rows["meets_target"] == False].groupby("indicator_code").size()  # noqa: E712
+    own = set(data.communes.loc[data.communes["province_code"] == data.province_code, "commune_code"])
+    commune_rows = data.commune_rows[data.commune_rows["scope_code"].isin(own)]
+    below = commune_rows[commune_rows["meets_target"] == False].groupby("indicator_code").size()  # noqa: E712
     indicator_rows = _indicator_rows(data.province_rows, data.indicators, below.to_dict())
     scorecard, matrix = _scorecard(indicator_rows)
     rule_counts = _rule_counts(data.rule_counts, data.rules)
     communes = _commune_summaries(data, names)
+    own_communes = [c for c in communes if not c["bucket"]]
+    buckets = [c for c in communes if c["bucket"]]
     rule_frame = (
-        pd.DataFrame(rule_counts or [], columns=["rule_code", "criterion", "findings"])
-        if not rule_counts
-        else pd.DataFrame(rule_counts)[["rule_code", "criterion", "findings"]]
+        pd.DataFrame(rule_counts)[["rule_code", "criterion", "findings"]]
+        if rule_counts
+        else pd.DataFrame(columns=["rule_code", "criterion", "findings"])
     )
 
-    final_dir = Path(out_dir) / (as_of.isoformat() if masked else f"{as_of.isoformat()}-unmasked")
+    final_dir = out_dir / (as_of.isoformat() if masked else f"{as_of.isoformat()}-unmasked")
     final_dir.parent.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix=f".{final_dir.name}.", dir=final_dir.parent))
     try:
         gx_root = Path(gx_root) if gx_root else None
         docs = gx_root / "gx" / "uncommitted" / "data_docs" / "local_site" if gx_root else None
-        has_docs = _copy_static(work, docs)
+        has_docs = _copy_static(work, docs, as_of)
         gates = _gates(gx_root, as_of, indicator_rows)
+        linkage = final_dir / "linkage"  # the linkage step's charts of this night: kept
+        if linkage.is_dir():
+            shutil.copytree(linkage, work / "linkage")
+        linkage_charts = sorted(p.relative_to(work).as_posix() for p in (work / "linkage").glob("*.html"))
 
         base = {
             "as_of": as_of,
             "province_name": data.province_name,
             "province_code": data.province_code,
             "masked": masked,
-            "generated": dt.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z"),
+            "generated": _generated(),
             "amber_points": AMBER_POINTS,
         }
         (work / "communes").mkdir()
         rules = data.rules.set_index("rule_code")
         exports = ExceptionExports(rules, names)
-        files = {"all": exports.write_summary(work / "exceptions", data.commune_rule_counts)}
+        summary_files = exports.write_summary(work / "exceptions", data.commune_rule_counts)
 
         worst_indicators = sorted(
             (r for r in indicator_rows if r["rate"] is not None and r["gap"] < 0), key=lambda r: r["gap"]
@@ -326,14 +537,17 @@ def _build(con, warehouse: Path, as_of: dt.date, out_dir: Path, masked: bool, gx
         commune_chart_frame = pd.DataFrame(
             [
                 {
-                    "label_vi": c["name"] or "Chưa xác định xã/phường",
-                    "label_en": c["name"] or "Commune unknown",
+                    "label_vi": c["name"],
+                    "label_en": c["name"],
                     "findings": c["findings"],
                     "records_with_findings": c["records_with_findings"],
                 }
-                for c in communes
+                for c in own_communes
                 if c["findings"]
             ]
+        )
+        by_share = sorted(
+            (c for c in own_communes if c["share"] is not None and c["findings"]), key=lambda c: -c["share"]
         )
         index_html = env.get_template("index.html.j2").render(
             **base,
@@ -341,13 +555,18 @@ def _build(con, warehouse: Path, as_of: dt.date, out_dir: Path, masked: bool, gx
             indicators=indicator_rows,
             scorecard=scorecard,
             rules=rule_counts,
-            communes=communes,
+            communes=own_communes,
+            buckets=buckets,
             worst_indicators=worst_indicators,
             top_rules=rule_counts[:5],
-            top_communes=[c for c in communes if c["findings"]][:5],
+            top_communes=[c for c in own_communes if c["findings"]][:5],
+            top_share=by_share[:5],
             gates=gates,
             has_docs=has_docs,
-            downloads=files["all"],
+            downloads=summary_files,
+            quarantine=data.quarantine.to_dict("records"),
+            quarantine_total=int(data.quarantine["rows"].sum()) if len(data.quarantine) else 0,
+            linkage_charts=linkage_charts,
             totals=_totals(data, communes),
             chart_scorecard=_chart_pair(charts.scorecard_heatmap, matrix, div_id="scorecard")
             if not matrix.empty
@@ -357,10 +576,7 @@ def _build(con, warehouse: Path, as_of: dt.date, out_dir: Path, masked: bool, gx
                 charts.trend_criteria, data.trend, data.indicators, div_id="trend-criteria"
             ),
             chart_rules=_chart_pair(
-                charts.rules_bar,
-                rule_frame,
-                div_id="rules",
-                title=("Số lỗi theo quy tắc", "Findings by rule"),
+                charts.rules_bar, rule_frame, div_id="rules", title=("Số lỗi theo quy tắc", "Findings by rule")
             )
             if rule_counts
             else None,
@@ -370,30 +586,46 @@ def _build(con, warehouse: Path, as_of: dt.date, out_dir: Path, masked: bool, gx
             nights=sorted(set(data.trend["as_of"])),
         )
         (work / "index.html").write_text(index_html, encoding="utf-8")
+        (work / "gates.html").write_text(
+            env.get_template("gates.html.j2").render(
+                **base, root="", gates=gates, indicators=indicator_rows, has_docs=has_docs
+            ),
+            encoding="utf-8",
+        )
 
         commune_template = env.get_template("commune.html.j2")
         for commune in communes:
             code = commune["code"]
-            rows = data.commune_rows[data.commune_rows["scope_code"] == code]
-            commune_indicators = _indicator_rows(rows, data.indicators)
+            rows = data.commune_rows[data.commune_rows["scope_code"] == code] if not commune["bucket"] else None
+            commune_indicators = _indicator_rows(rows, data.indicators) if rows is not None else []
             commune_scorecard, commune_matrix = _scorecard(commune_indicators)
-            commune_exceptions = data.findings.commune(code)  # one commune's rows at a time
+            frame = data.findings.commune(code)  # one commune's rows at a time
             commune_rules = _rule_counts(
                 data.commune_rule_counts[data.commune_rule_counts["commune"] == code], data.rules
             )
-            downloads = exports.write(work / "communes", code, commune_exceptions)
+            groups = _exception_groups(frame, rules)
+            if groups:
+                write_rows_script(
+                    work / "communes" / f"{code}.rows.js", page_rows(frame, groups, names if code == OUTSIDE else None)
+                )
+            outside = (
+                frame.groupby("commune_code").size().sort_values(ascending=False).head(20) if code == OUTSIDE else None
+            )
             page = commune_template.render(
                 **base,
                 root="../",
                 commune=commune,
                 indicators=commune_indicators,
+                fix_first=_commune_fix_first(commune_indicators, commune_rules),
                 scorecard=commune_scorecard,
                 rules=commune_rules,
-                downloads=downloads,
-                exceptions=_exception_rows(commune_exceptions.head(MAX_HTML_ROWS), rules),
-                exceptions_total=len(commune_exceptions),
-                max_rows=MAX_HTML_ROWS,
-                excel_max_rows=exports_module.EXCEL_MAX_ROWS,
+                groups=groups,
+                exceptions_total=len(frame),
+                page_rows=PAGE_ROWS,
+                row_labels=_row_labels(code, commune["bucket"], groups),
+                outside=[{"code": c, "name": names.get(c, c), "findings": int(n)} for c, n in outside.items()]
+                if outside is not None
+                else None,
                 chart_rules=_chart_pair(
                     charts.rules_bar,
                     pd.DataFrame(commune_rules)[["rule_code", "criterion", "findings"]],
@@ -433,29 +665,9 @@ def _totals(data: ReportData, communes: list[dict]) -> dict:
         "records": sum(sector.values()),
         "findings": int(data.totals["findings"]),
         "records_with_findings": int(data.totals["records"]),
-        "communes": sum(1 for c in communes if c["code"] != UNKNOWN_COMMUNE),
-        "communes_with_findings": sum(1 for c in communes if c["code"] != UNKNOWN_COMMUNE and c["findings"]),
+        "communes": sum(1 for c in communes if not c["bucket"]),
+        "communes_with_findings": sum(1 for c in communes if not c["bucket"] and c["findings"]),
     }
-
-
-def _exception_rows(frame: pd.DataFrame, rules: pd.DataFrame) -> list[dict]:
-    """The rows of an exception list page (already masked by the query unless unmasked)."""
-    if frame.empty:
-        return []
-    merged = frame.merge(rules, left_on="rule_code", right_index=True, how="left", suffixes=("", "_rule"))
-    columns = [
-        "source",
-        "record_key",
-        "name",
-        "linked_id",
-        "rule_code",
-        "criterion",
-        "description_vi",
-        "description_en",
-        "action_vi",
-        "action_en",
-    ]
-    return merged[columns].astype(object).where(merged[columns].notna(), "").to_dict("records")
 
 
 def build_report(
@@ -464,16 +676,20 @@ def build_report(
     out_dir: Path | str | None = None,
     masked: bool = True,
     gx_root: Path | str | None = None,
+    keep_nights: int | None = None,
 ) -> Path:
     """Build the stewards' report of night `as_of` from `warehouse`; returns the path of its index.html.
 
     `out_dir` is the reports folder (default `<warehouse folder>/reports`): the report goes to
     `<out_dir>/<as_of>/`, or `<out_dir>/<as_of>-unmasked/` when `masked=False` (for an entitled reader only).
     The GX results and Data Docs are taken from `gx_root` (default `<warehouse folder>/gx`) when present.
+    Reports of nights older than the newest `keep_nights` are removed (default `DOISOAT_REPORT_KEEP_NIGHTS`, 30).
     """
     from expectations.gx.gates import gx_root_for
 
     warehouse = Path(warehouse).resolve()
     out = Path(out_dir) if out_dir else warehouse.parent / "reports"
     root = Path(gx_root) if gx_root else gx_root_for(warehouse)
-    return build(warehouse, as_of, out, masked=masked, gx_root=root if root.exists() else None).index
+    return build(
+        warehouse, as_of, out, masked=masked, gx_root=root if root.exists() else None, keep_nights=keep_nights
+    ).index

@@ -13,7 +13,9 @@ from assets.reporting.data import CRITERIA, CRITERION_LABELS, SOURCE_LABELS, SOU
 
 LANGS = ("vi", "en")
 SEPARATORS = {"vi": ",.", "en": ".,"}  # plotly: decimal point first, then thousands separator
-CONFIG = {"responsive": True, "displaylogo": False, "modeBarButtonsToRemove": ["lasso2d", "select2d"]}
+# no toolbar: on a phone it covers the chart's title, and stewards read the charts rather than zoom them
+CONFIG = {"responsive": True, "displaylogo": False, "displayModeBar": False}
+TOP_BARS = 15  # bars of a bar chart; the title says when there are more
 FONT = {"family": "system-ui, -apple-system, 'Segoe UI', Roboto, 'Noto Sans', sans-serif", "size": 13}
 RAG_SCALE = [[0.0, "#c0392b"], [0.5, "#e6a23c"], [0.75, "#f3d36b"], [1.0, "#2e8b57"]]
 CRITERION_COLOURS = {"dung": "#2f6db5", "du": "#8e44ad", "sach": "#d68910", "song": "#c0392b"}
@@ -175,33 +177,73 @@ def trend_criteria(trend: pd.DataFrame, indicators: pd.DataFrame, lang: str, div
     return _html(data, layout, div_id)
 
 
+def _padded_range(values: pd.Series) -> list[float]:
+    """An x range with room for the bars' outside labels (so `34,275` is not cut to `34`)."""
+    top = float(values.max()) if len(values) else 1.0
+    return [0, max(top, 1.0) * 1.3]
+
+
 def rules_bar(counts: pd.DataFrame, lang: str, div_id: str, title: tuple[str, str]) -> str:
-    """Findings per rule (most frequent on top): `counts` has rule_code, criterion, findings."""
-    top = counts.sort_values("findings", ascending=True).tail(15)
-    data = [
-        {
-            "type": "bar",
-            "orientation": "h",
-            "x": _values(top["findings"]),
-            "y": list(top["rule_code"]),
-            "marker": {"color": [CRITERION_COLOURS.get(c, "#777") for c in top["criterion"]]},
-            "text": _values(top["findings"]),
-            "texttemplate": "%{x:,}",
-            "textposition": "outside",
-            "textangle": 0,
-            "cliponaxis": False,
-            "hovertemplate": "%{y}: %{x:,}<extra></extra>",
-        }
-    ]
+    """Findings per rule (most frequent on top), one colour per criterion with its legend; `counts` has
+    rule_code, criterion, findings. With more than TOP_BARS rules the title says how many are shown."""
+    top = counts.sort_values("findings", ascending=True).tail(TOP_BARS)
+    data = []
+    for criterion in CRITERIA:
+        part = top[top["criterion"] == criterion]
+        if part.empty:
+            continue
+        data.append(
+            {
+                "type": "bar",
+                "orientation": "h",
+                "name": _i(lang, CRITERION_LABELS[criterion]),
+                "x": _values(part["findings"]),
+                "y": list(part["rule_code"]),
+                "marker": {"color": CRITERION_COLOURS[criterion]},
+                "text": _values(part["findings"]),
+                "texttemplate": "%{x:,}",
+                "textposition": "outside",
+                "textangle": 0,
+                "cliponaxis": False,
+                "hovertemplate": "%{y}: %{x:,}<extra>%{fullData.name}</extra>",
+            }
+        )
+    text, below = _i(lang, title), 30
+    if len(counts) > len(top):
+        text += (
+            f"<br><sub>{len(top)} / {len(counts)} quy tắc có nhiều lỗi nhất</sub>"
+            if lang == "vi"
+            else f"<br><sub>the {len(top)} of {len(counts)} rules with most findings</sub>"
+        )
+        below = 48
+    height = 160 + below + 26 * len(top)
     layout = _layout(
-        lang, 120 + 26 * len(top), title=_title(_i(lang, title)), showlegend=False, xaxis={"tickformat": ","}
+        lang,
+        height,
+        # title, then the colour legend under it, both from the chart's left edge (not the plot's): on a phone
+        # the rule names take half the width, and a legend beside the plot would cover the title
+        title=_title(text) | {"xref": "container", "yref": "container", "y": 1 - 6 / height, "yanchor": "top"},
+        showlegend=True,
+        barmode="overlay",
+        xaxis={"tickformat": ",", "range": _padded_range(top["findings"])},
+        yaxis={"categoryorder": "array", "categoryarray": list(top["rule_code"])},
+        legend={
+            "orientation": "h",
+            "xref": "container",
+            "yref": "container",
+            "x": 0,
+            "y": 1 - below / height,
+            "yanchor": "top",
+            "font": {"size": 12},
+        },
+        margin={"l": 10, "r": 10, "t": 34 + below, "b": 10},
     )
     return _html(data, layout, div_id)
 
 
 def communes_bar(summary: pd.DataFrame, lang: str, div_id: str) -> str:
     """The communes with most findings (`summary`: label_vi, label_en, findings, records_with_findings)."""
-    top = summary.sort_values("findings", ascending=True).tail(15)
+    top = summary.sort_values("findings", ascending=True).tail(TOP_BARS)
     labels = list(top[f"label_{lang}"])
     data = [
         {
@@ -224,5 +266,14 @@ def communes_bar(summary: pd.DataFrame, lang: str, div_id: str) -> str:
         },
     ]
     title = "Xã/phường có nhiều lỗi nhất" if lang == "vi" else "Communes with the most findings"
-    layout = _layout(lang, 160 + 40 * len(top), barmode="group", title=_title(title), xaxis={"tickformat": ","})
+    if len(summary) > len(top):
+        title += f"<br><sub>{len(top)} / {len(summary)}</sub>"
+    layout = _layout(
+        lang,
+        160 + 40 * len(top),
+        barmode="group",
+        title=_title(title),
+        xaxis={"tickformat": ",", "range": _padded_range(top["findings"])},
+        margin={"l": 10, "r": 10, "t": 60, "b": 10},
+    )
     return _html(data, layout, div_id)

@@ -9,6 +9,7 @@ from pathlib import Path
 import pandas as pd
 
 from assets.reporting.masking import mask_id_sql, mask_name_sql
+from assets.reporting.refs import reference_sql
 
 SOURCES = ("population", "vaccination", "social", "civil", "children")
 CRITERIA = ("dung", "du", "sach", "song")
@@ -51,6 +52,7 @@ class ReportData:
     commune_counts: pd.DataFrame  # commune ('unknown' when none), findings, records_with_findings, top_rule
     commune_rule_counts: pd.DataFrame  # commune, rule_code, findings, records, communes (= 1)
     totals: dict  # findings, records
+    quarantine: pd.DataFrame  # source, table_name, column_name, reason, rows: counts only, no values
     findings: Exceptions | None = None  # reads one commune's findings (while the connection is open)
 
 
@@ -67,11 +69,17 @@ def _nights(con, as_of: dt.date) -> list[dt.date]:
     ]
 
 
+UNKNOWN = "unknown"  # the bucket of findings with no commune
+OUTSIDE = "outside"  # the bucket of findings resolved to a commune of another province
+
+
 def exceptions_sql(masked: bool) -> str:
-    """The findings of the night with the record's name (staging) and linked personal ID (reconciliation).
+    """The findings of the night with the record's name (staging), linked personal ID, link method and
+    probability (reconciliation) and a stable reference (a keyed hash of source and key, `refs.py`).
 
     Masking happens here, in the query: a masked report never holds a full name or a whole ID in memory.
-    `record_uid` (a hash of source and key) only counts distinct records; it is never written.
+    `record_uid` (a hash of source and key) only counts distinct records; it is never written. Parameters:
+    `$as_of`, `$province` (findings in communes of other provinces go to the `outside` bucket), `$ref_key`.
     """
     names = " union all ".join(
         f"select '{source}' as source, source_record_id, full_name from {view}" for source, view in PERSON_VIEWS.items()
@@ -91,7 +99,11 @@ findings as (
     where as_of = $as_of
 ),
 reconciliation as (
-    select source, source_record_id, personal_id from marts.fct_reconciliation where as_of = $as_of
+    select source, source_record_id, personal_id, match_method, match_probability
+    from marts.fct_reconciliation where as_of = $as_of
+),
+province_communes as (
+    select commune_code from reference.admin_communes where province_code = $province
 ),
 names as ({names}),
 joined as (
@@ -108,7 +120,9 @@ joined as (
         case
             when findings.key_is_personal_id then findings.source_record_id
             else reconciliation.personal_id
-        end as personal_id
+        end as personal_id,
+        reconciliation.match_method,
+        reconciliation.match_probability
     from findings
     left join reconciliation
         on findings.source = reconciliation.source
@@ -119,15 +133,22 @@ joined as (
         on findings.source = 'population' and findings.source_record_id = citizens.personal_id
 )
 select
-    coalesce(commune_code, 'unknown') as commune,
+    case
+        when commune_code is null then '{UNKNOWN}'
+        when commune_code not in (select commune_code from province_communes) then '{OUTSIDE}'
+        else commune_code
+    end as commune,
     source,
     hash(source, source_record_id) as record_uid,
+    {reference_sql("source", "source_record_id", "$ref_key")} as reference,
     case when key_is_personal_id then {id_expr("source_record_id")} else source_record_id end as record_key,
     rule_code,
     criterion,
     commune_code,
     {name_expr("full_name")} as name,
-    {id_expr("personal_id")} as linked_id
+    {id_expr("personal_id")} as linked_id,
+    match_method,
+    round(match_probability, 4) as match_probability
 from joined
 order by commune_code, source, source_record_id, rule_code
 """
@@ -152,11 +173,11 @@ class Exceptions:
     """The night's findings (masked in the query unless built unmasked), kept in a DuckDB temporary table
     ordered by commune and read back one commune at a time: a province never sits in pandas at once."""
 
-    def __init__(self, con, as_of: dt.date, masked: bool):
+    def __init__(self, con, as_of: dt.date, masked: bool, province: str, ref_key: str):
         self.con = con
         con.execute(
             f"create or replace temp table report_exceptions as {exceptions_sql(masked)}",
-            {"as_of": as_of},
+            {"as_of": as_of, "province": province, "ref_key": ref_key},
         )
 
     def counts(self) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, dict]:
@@ -191,13 +212,29 @@ class Exceptions:
         """The findings of one commune (`unknown`: no commune), in the report's order."""
         return _df(
             self.con,
-            "select source, record_key, rule_code, criterion, commune_code, name, linked_id"
-            " from report_exceptions where commune = ? order by rowid",
+            "select source, reference, record_key, rule_code, criterion, commune_code, name, linked_id,"
+            " match_method, match_probability from report_exceptions where commune = ? order by rowid",
             [code],
         )
 
 
-def load(warehouse: Path, as_of: dt.date, masked: bool = True, con=None) -> ReportData:
+def quarantine_counts(con, as_of: dt.date) -> pd.DataFrame:
+    """Rows quarantined at ingestion this night per source, table, column and reason: counts only (the rows
+    themselves hold personal data and stay in `raw._quarantine`). Empty when the table does not exist."""
+    exists = con.execute(
+        "select count(*) from information_schema.tables where table_schema = 'raw' and table_name = '_quarantine'"
+    ).fetchone()[0]
+    if not exists:
+        return pd.DataFrame(columns=["source", "table_name", "column_name", "reason", "rows"])
+    return _df(
+        con,
+        "select source, table_name, coalesce(column_name, '') as column_name, reason, count(*) as rows"
+        " from raw._quarantine where cast(_as_of as date) = ? group by all order by source, table_name, rows desc",
+        [as_of],
+    )
+
+
+def load(warehouse: Path, as_of: dt.date, masked: bool = True, con=None, ref_key: str = "") -> ReportData:
     """Read everything the report of night `as_of` shows but the findings' rows (read-only connection).
 
     With `con` (from `connect`), the findings go to its temporary table `report_exceptions` (see
@@ -225,7 +262,7 @@ def load(warehouse: Path, as_of: dt.date, masked: bool = True, con=None) -> Repo
         else:
             province_rows["previous_rate"] = None
         province_code = str(province_rows["scope_code"].iloc[0])
-        findings = Exceptions(con, as_of, masked)
+        findings = Exceptions(con, as_of, masked, province_code, ref_key)
         rule_counts, commune_counts, commune_rule_counts, totals = findings.counts()
         name = con.execute(
             "select province_name from reference.admin_provinces where province_code = ?", [province_code]
@@ -264,6 +301,7 @@ def load(warehouse: Path, as_of: dt.date, masked: bool = True, con=None) -> Repo
             commune_counts=commune_counts,
             commune_rule_counts=commune_rule_counts,
             totals=totals,
+            quarantine=quarantine_counts(con, as_of),
             findings=None if own else findings,
         )
     finally:

@@ -1,29 +1,29 @@
-"""The exception lists as files a steward downloads: CSV (UTF-8 with BOM, opens in Excel) and XLSX."""
+"""What a steward downloads: the province's counts per commune and rule (CSV and XLSX per language), and what a
+commune page needs to build its own exception list as XLSX or CSV (columns, link methods, verify-first rule)."""
 
 from __future__ import annotations
 
-import html
-import re
-from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
-from assets.reporting.data import CRITERION_LABELS, SOURCE_LABELS
+from assets.reporting.data import CRITERION_LABELS, OUTSIDE, UNKNOWN
+from assets.reporting.xlsx import EXCEL_MAX_ROWS, Sheet, split, write_csv, write_xlsx
 
-EXCEL_MAX_ROWS = 1_048_575  # a sheet's rows below its header; longer lists go on to further sheets
-CHUNK_ROWS = 50_000  # rows of sheet XML built and written at a time
+__all__ = ["EXCEL_MAX_ROWS", "EXPORT_COLUMNS", "ExceptionExports", "verify_first"]
 
-# One row per finding, compact: the commune is the file's (its code kept for merging files), the rule's long
-# description is not repeated on every row (it is on the page and on the XLSX's second sheet), the action is.
-COLUMNS = {
+# The columns of a commune's exception list, which the page builds as XLSX or CSV in the reader's language from
+# its rows (`static/report.js`): no file per commune on disk, so that a province's report stays small.
+EXPORT_COLUMNS = {
     "vi": [
         "Mã xã/phường",
         "Nguồn dữ liệu",
+        "Tham chiếu",
         "Mã bản ghi",
         "Họ tên",
         "Số định danh (liên kết)",
+        "Cách liên kết",
+        "Xác suất liên kết",
         "Mã lỗi",
         "Tiêu chí",
         "Việc cần làm",
@@ -31,61 +31,52 @@ COLUMNS = {
     "en": [
         "Commune code",
         "Source",
+        "Reference",
         "Record key",
         "Name",
         "Linked personal ID",
+        "Link method",
+        "Link probability",
         "Rule",
         "Criterion",
         "What to do",
     ],
 }
-WIDTHS = [12, 18, 16, 22, 20, 22, 10, 80]
-RULE_COLUMNS = {
-    "vi": ["Mã lỗi", "Tiêu chí", "Mô tả lỗi", "Việc cần làm"],
-    "en": ["Rule", "Criterion", "Finding", "What to do"],
-}
-RULE_WIDTHS = [22, 10, 80, 80]
+EXPORT_SHEETS = {"vi": "Danh sách lỗi", "en": "Exceptions"}
 SUMMARY_COLUMNS = {
     "vi": ["Xã/phường", "Mã xã/phường", "Mã lỗi", "Tiêu chí", "Số lỗi", "Số bản ghi", "Việc cần làm"],
     "en": ["Commune", "Commune code", "Rule", "Criterion", "Findings", "Records", "What to do"],
 }
 SUMMARY_WIDTHS = [24, 12, 22, 10, 10, 10, 80]
-SHEETS = {"vi": "Danh sách lỗi", "en": "Exceptions"}
-RULE_SHEETS = {"vi": "Quy tắc", "en": "Rules"}
 SUMMARY_SHEETS = {"vi": "Tổng hợp", "en": "Summary"}
+RULE_SHEETS = {"vi": "Quy tắc", "en": "Rules"}
+SUMMARY_RULE_COLUMNS = {
+    "vi": ["Mã lỗi", "Tiêu chí", "Mô tả lỗi", "Việc cần làm"],
+    "en": ["Rule", "Criterion", "Finding", "What to do"],
+}
+METHOD_LABELS = {
+    "personal_id": ("Số định danh", "Personal ID"),
+    "legacy_id": ("CMND 9 số", "9-digit CMND"),
+    "probabilistic": ("Xác suất (Splink)", "Probabilistic (Splink)"),
+    "none": ("Chưa liên kết", "Not linked"),
+}
+# findings about a person's death or payments after it: on a probabilistic link, verify the person first
+VERIFY_FIRST_RULES = frozenset({"DEATH_NOT_RECORDED", "DECEASED_ACTIVE", "PAID_AFTER_DEATH"})
 
 
-class _label:  # noqa: N801 (used like a function)
+def verify_first(frame: pd.DataFrame) -> pd.Series:
+    """True where a finding rests on a probabilistic link and is about a death: verify the person first."""
+    return frame["rule_code"].isin(VERIFY_FIRST_RULES) & (frame["match_method"] == "probabilistic")
+
+
+def _label(mapping: dict, lang: str):
     """Map codes to their label in `lang` (unknown codes stay as they are); a dict lookup per distinct value."""
-
-    def __init__(self, mapping: dict, lang: str):
-        self.labels = {code: labels[0 if lang == "vi" else 1] for code, labels in mapping.items()}
-
-    def __call__(self, values: pd.Series) -> pd.Series:
-        return values.map(self.labels).fillna(values)
+    labels = {code: pair[0 if lang == "vi" else 1] for code, pair in mapping.items()}
+    return lambda values: values.map(labels).fillna(values)
 
 
-def exception_table(frame: pd.DataFrame, rules: pd.DataFrame, lang: str) -> pd.DataFrame:
-    """The downloadable exception list of one commune in one language (names and IDs as the query gave them)."""
-    actions = rules[f"action_{lang}"]
-    table = pd.DataFrame(
-        {
-            "commune_code": frame["commune_code"].fillna(""),
-            "source": _label(SOURCE_LABELS, lang)(frame["source"]),
-            "record_key": frame["record_key"].fillna(""),
-            "name": frame["name"].fillna(""),
-            "linked_id": frame["linked_id"].fillna(""),
-            "rule_code": frame["rule_code"],
-            "criterion": _label(CRITERION_LABELS, lang)(frame["criterion"]),
-            "action": frame["rule_code"].map(actions).fillna(""),
-        }
-    )
-    table.columns = COLUMNS[lang]
-    return table
-
-
-def rule_table(rule_codes, rules: pd.DataFrame, lang: str) -> pd.DataFrame:
-    """What each rule means and what to do about it (the XLSX's second sheet)."""
+def summary_rule_table(rule_codes: pd.Series, rules: pd.DataFrame, lang: str) -> pd.DataFrame:
+    """What each rule means and what to do about it (the summary XLSX's second sheet)."""
     known = rules.reindex(sorted(str(c) for c in pd.unique(rule_codes.to_numpy(dtype=object))))
     table = pd.DataFrame(
         {
@@ -95,20 +86,20 @@ def rule_table(rule_codes, rules: pd.DataFrame, lang: str) -> pd.DataFrame:
             "action": known[f"action_{lang}"].fillna("").to_numpy(),
         }
     )
-    table.columns = RULE_COLUMNS[lang]
+    table.columns = SUMMARY_RULE_COLUMNS[lang]
     return table
 
 
 def summary_table(counts: pd.DataFrame, rules: pd.DataFrame, communes: dict[str, str], lang: str) -> pd.DataFrame:
     """Findings and records per commune and rule, whole province (small: the lists are per commune)."""
-    no_commune = "Chưa xác định xã/phường" if lang == "vi" else "Commune unknown"
+    buckets = {
+        UNKNOWN: "Chưa xác định xã/phường" if lang == "vi" else "Commune unknown",
+        OUTSIDE: "Ngoài tỉnh" if lang == "vi" else "Outside the province",
+    }
     table = pd.DataFrame(
         {
-            "commune": counts["commune"]
-            .map(communes)
-            .fillna(counts["commune"])
-            .where(counts["commune"] != "unknown", no_commune),
-            "commune_code": counts["commune"].where(counts["commune"] != "unknown", ""),
+            "commune": counts["commune"].map(buckets).fillna(counts["commune"].map(communes)).fillna(counts["commune"]),
+            "commune_code": counts["commune"].where(~counts["commune"].isin(list(buckets)), ""),
             "rule_code": counts["rule_code"],
             "criterion": _label(CRITERION_LABELS, lang)(counts["rule_code"].map(rules["criterion"])),
             "findings": counts["findings"].astype("int64"),
@@ -120,271 +111,28 @@ def summary_table(counts: pd.DataFrame, rules: pd.DataFrame, communes: dict[str,
     return table
 
 
-_ILLEGAL_XML = r"[\x00-\x08\x0b\x0c\x0e-\x1f]"
-
-_CONTENT_TYPES = (
-    '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
-    '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
-    '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
-    '<Default Extension="xml" ContentType="application/xml"/>'
-    '<Override PartName="/xl/workbook.xml" '
-    'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>'
-    '<Override PartName="/xl/worksheets/sheet1.xml" '
-    'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>'
-    '<Override PartName="/xl/styles.xml" '
-    'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.styles+xml"/>'
-    "</Types>"
-)
-_ROOT_RELS = (
-    '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
-    '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
-    '<Relationship Id="rId1" '
-    'Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" '
-    'Target="xl/workbook.xml"/></Relationships>'
-)
-_WORKBOOK_RELS = (
-    '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
-    '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
-    '<Relationship Id="rId1" Target="worksheets/sheet1.xml" '
-    'Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet"/>'
-    '<Relationship Id="rId2" Target="styles.xml" '
-    'Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/styles"/></Relationships>'
-)
-_STYLES = (
-    '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
-    '<styleSheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
-    '<fonts count="2"><font><sz val="11"/><name val="Calibri"/></font>'
-    '<font><b/><sz val="11"/><name val="Calibri"/></font></fonts>'
-    '<fills count="2"><fill><patternFill patternType="none"/></fill>'
-    '<fill><patternFill patternType="gray125"/></fill></fills>'
-    '<borders count="1"><border><left/><right/><top/><bottom/><diagonal/></border></borders>'
-    '<cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/></cellStyleXfs>'
-    '<cellXfs count="3"><xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>'
-    '<xf numFmtId="0" fontId="1" fillId="0" borderId="0" xfId="0" applyFont="1"/>'
-    '<xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0" applyAlignment="1">'
-    '<alignment wrapText="1" vertical="top"/></xf></cellXfs>'
-    '<cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/></cellStyles>'
-    "</styleSheet>"
-)
-
-
-_ILLEGAL_XML_RE = re.compile(_ILLEGAL_XML)
-
-
-def _xml_text(value: str) -> str:
-    return _ILLEGAL_XML_RE.sub("", value).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
-def _csv_field(value: str) -> str:
-    if any(ch in value for ch in ',"\r\n'):
-        return '"' + value.replace('"', '""') + '"'
-    return value
-
-
-def _encoded(values: pd.Series, encode) -> np.ndarray:
-    """`encode` applied to each distinct value only (most columns repeat a few values: rule, action, source),
-    then spread back over the rows."""
-    codes, uniques = pd.factorize(values.to_numpy(dtype=object, na_value=""), sort=False)
-    encoded = np.array([encode(str(u)) for u in uniques.tolist()] + [encode("")], dtype=object)
-    return encoded[codes]  # code -1 (missing) takes the last, empty value
-
-
-def _text(values: pd.Series) -> np.ndarray:
-    if pd.api.types.is_integer_dtype(values):
-        return values.astype(str).to_numpy(dtype=object)
-    return _encoded(values, str)
-
-
-def _letters(number: int) -> str:
-    from openpyxl.utils import get_column_letter
-
-    return get_column_letter(number)
-
-
-def sheet_rows(table: pd.DataFrame) -> list[str]:
-    """The SpreadsheetML `<row>` of every row of `table` (text cells; integer columns as number cells).
-
-    Each column's distinct values are escaped once, the rows joined in one pass. Rows and cells carry no `r`
-    reference (optional in SpreadsheetML): a row's XML does not depend on where it lands, so rows are built in
-    chunks and streamed into the sheet.
-    """
-    cells = []
-    for column in table.columns:
-        values = table[column]
-        if pd.api.types.is_integer_dtype(values):
-            cells.append("<c><v>" + values.astype(str).to_numpy(dtype=object) + "</v></c>")
-        else:
-            cells.append(
-                _encoded(values, lambda v: f'<c t="inlineStr"><is><t xml:space="preserve">{_xml_text(v)}</t></is></c>')
-            )
-    return ["<row>" + "".join(row) + "</row>" for row in zip(*cells, strict=True)]
-
-
-def write_csv(table: pd.DataFrame, path: Path) -> None:
-    """The table as CSV in UTF-8 with a BOM (Excel opens it with the accents right), quoting as Excel does."""
-    columns = [
-        _encoded(table[c], _csv_field) if not pd.api.types.is_integer_dtype(table[c]) else _text(table[c])
-        for c in table.columns
-    ]
-    with open(path, "w", encoding="utf-8-sig", newline="") as out:
-        out.write(",".join(_csv_field(str(c)) for c in table.columns) + "\r\n")
-        for start in range(0, len(table), CHUNK_ROWS):
-            out.write(
-                "".join(
-                    ",".join(row) + "\r\n"
-                    for row in zip(*(c[start : start + CHUNK_ROWS] for c in columns), strict=True)
-                )
-            )
-
-
-@dataclass(frozen=True)
-class Sheet:
-    name: str  # at most 31 characters, no []:*?/\\
-    table: pd.DataFrame
-    widths: list[int]
-
-
-def _content_types(n: int) -> str:
-    sheets = "".join(
-        f'<Override PartName="/xl/worksheets/sheet{i}.xml" '
-        'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>'
-        for i in range(1, n + 1)
-    )
-    return _CONTENT_TYPES.replace(
-        '<Override PartName="/xl/worksheets/sheet1.xml" '
-        'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>',
-        sheets,
-    )
-
-
-def _workbook_rels(n: int) -> str:
-    rels = "".join(
-        f'<Relationship Id="rId{i}" Target="worksheets/sheet{i}.xml" '
-        'Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet"/>'
-        for i in range(1, n + 1)
-    )
-    return (
-        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
-        '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
-        f'{rels}<Relationship Id="rId{n + 1}" Target="styles.xml" '
-        'Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/styles"/></Relationships>'
-    )
-
-
-def write_xlsx(path: Path, sheets: list[Sheet]) -> None:
-    """Write an XLSX: per sheet a bold frozen header, auto-filter, column widths and the rows (text cells,
-    integer columns as numbers). A sheet must fit Excel's limit (`split` spreads a list over sheets).
-
-    A standard SpreadsheetML package (Excel, LibreOffice, openpyxl and pandas read it), assembled directly and
-    streamed into the archive chunk by chunk: openpyxl writes a cell at a time and takes minutes on a
-    province's exception list.
-    """
-    import zipfile
-
-    names, filters = [], []
-    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1) as archive:
-        archive.writestr("[Content_Types].xml", _content_types(len(sheets)))
-        archive.writestr("_rels/.rels", _ROOT_RELS)
-        archive.writestr("xl/_rels/workbook.xml.rels", _workbook_rels(len(sheets)))
-        archive.writestr("xl/styles.xml", _STYLES)
-        for number, sheet in enumerate(sheets, start=1):
-            table = sheet.table
-            if len(table) > EXCEL_MAX_ROWS:
-                raise ValueError(f"sheet {number} has {len(table)} rows, more than Excel's {EXCEL_MAX_ROWS}")
-            columns = list(table.columns)
-            letters = [_letters(n) for n in range(1, len(columns) + 1)]
-            last = f"{letters[-1]}{len(table) + 1}"
-            header = (
-                "<row>"
-                + "".join(
-                    f'<c t="inlineStr" s="1"><is><t>{html.escape(str(name), quote=False)}</t></is></c>'
-                    for name in columns
-                )
-                + "</row>"
-            )
-            cols = "".join(
-                f'<col min="{n}" max="{n}" width="{w}" customWidth="1"/>' for n, w in enumerate(sheet.widths, start=1)
-            )
-            with archive.open(f"xl/worksheets/sheet{number}.xml", "w", force_zip64=True) as out:
-                out.write(
-                    (
-                        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
-                        '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
-                        f'<dimension ref="A1:{last}"/>'
-                        '<sheetViews><sheetView workbookViewId="0"'
-                        + (' tabSelected="1"' if number == 1 else "")
-                        + '><pane ySplit="1" topLeftCell="A2" activePane="bottomLeft" '
-                        'state="frozen"/></sheetView></sheetViews>'
-                        f"<cols>{cols}</cols><sheetData>{header}"
-                    ).encode("utf-8")
-                )
-                for start in range(0, len(table), CHUNK_ROWS):
-                    out.write("".join(sheet_rows(table.iloc[start : start + CHUNK_ROWS])).encode("utf-8"))
-                out.write(f'</sheetData><autoFilter ref="A1:{last}"/></worksheet>'.encode())
-            quoted = html.escape(sheet.name.replace("'", "''"))
-            names.append(f'<sheet name="{html.escape(sheet.name)}" sheetId="{number}" r:id="rId{number}"/>')
-            filters.append(
-                f'<definedName name="_xlnm._FilterDatabase" localSheetId="{number - 1}" hidden="1">'
-                f"'{quoted}'!$A$1:${letters[-1]}${len(table) + 1}</definedName>"
-            )
-        archive.writestr(
-            "xl/workbook.xml",
-            '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
-            '<workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
-            'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships">'
-            f"<sheets>{''.join(names)}</sheets><definedNames>{''.join(filters)}</definedNames></workbook>",
-        )
-
-
-def split(table: pd.DataFrame, name: str, widths: list[int]) -> list[Sheet]:
-    """A list as sheets of at most EXCEL_MAX_ROWS rows each: `name`, `name (2)`, … — never truncated."""
-    if len(table) <= EXCEL_MAX_ROWS:
-        return [Sheet(name, table, widths)]
-    return [
-        Sheet(name if i == 0 else f"{name} ({i + 1})", table.iloc[start : start + EXCEL_MAX_ROWS], widths)
-        for i, start in enumerate(range(0, len(table), EXCEL_MAX_ROWS))
-    ]
-
-
 class ExceptionExports:
-    """The exception lists as files, in both languages: per commune (`<code>_vi/_en.csv/.xlsx`) and, for the
-    province, a summary of counts per commune and rule (`summary_vi/_en.csv/.xlsx`)."""
+    """The province's findings and records per commune and rule as files (`summary_vi/_en.csv/.xlsx`); the
+    communes' lists are built by their pages."""
 
     def __init__(self, rules: pd.DataFrame, communes: dict[str, str]):
         self.rules = rules  # indexed by rule_code
         self.communes = communes
 
-    def write(self, directory: Path, stem: str, frame: pd.DataFrame) -> dict:
-        """Write one commune's list as `<stem>_vi/_en.csv/.xlsx` into `directory`; return their names, and
-        how many sheets the XLSX needed (more than one when the list is longer than Excel's sheet)."""
-        directory.mkdir(parents=True, exist_ok=True)
-        files: dict = {"rows": len(frame)}
-        for lang in ("vi", "en"):
-            csv_name, xlsx_name = f"{stem}_{lang}.csv", f"{stem}_{lang}.xlsx"
-            table = exception_table(frame, self.rules, lang)
-            write_csv(table, directory / csv_name)
-            sheets = split(table, SHEETS[lang], WIDTHS)
-            glossary = Sheet(RULE_SHEETS[lang], rule_table(frame["rule_code"].dropna(), self.rules, lang), RULE_WIDTHS)
-            write_xlsx(directory / xlsx_name, [*sheets, glossary])
-            files[f"csv_{lang}"] = csv_name
-            files[f"xlsx_{lang}"] = xlsx_name
-            files["sheets"] = len(sheets)
-        files["csv_over_excel"] = len(frame) > EXCEL_MAX_ROWS
-        return files
-
     def write_summary(self, directory: Path, counts: pd.DataFrame) -> dict:
-        """The province's findings and records per commune and rule: `summary_vi/_en.csv/.xlsx`."""
+        """Write `summary_vi/_en.csv/.xlsx` into `directory`; return their names."""
         directory.mkdir(parents=True, exist_ok=True)
         files: dict = {"rows": len(counts)}
         for lang in ("vi", "en"):
             csv_name, xlsx_name = f"summary_{lang}.csv", f"summary_{lang}.xlsx"
             table = summary_table(counts, self.rules, self.communes, lang)
             write_csv(table, directory / csv_name)
+            glossary = summary_rule_table(counts["rule_code"].dropna(), self.rules, lang)
             write_xlsx(
                 directory / xlsx_name,
                 [
                     *split(table, SUMMARY_SHEETS[lang], SUMMARY_WIDTHS),
-                    Sheet(RULE_SHEETS[lang], rule_table(counts["rule_code"].dropna(), self.rules, lang), RULE_WIDTHS),
+                    Sheet(RULE_SHEETS[lang], glossary, [22, 10, 80, 80]),
                 ],
             )
             files[f"csv_{lang}"] = csv_name

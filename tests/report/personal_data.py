@@ -100,7 +100,8 @@ def personal_values(warehouse: Path) -> tuple[set[str], set[str]]:
 
 
 def report_texts(directory: Path):
-    """(relative path, text) of every file of a report; XLSX as the text of their XML parts."""
+    """(relative path, text) of every file of a report; XLSX as the text of their XML parts, a commune's
+    rows script as its decoded JSON."""
     for path in sorted(p for p in directory.rglob("*") if p.is_file()):
         relative = str(path.relative_to(directory))
         if path.suffix == ".xlsx":
@@ -108,6 +109,12 @@ def report_texts(directory: Path):
                 text = " ".join(
                     archive.read(n).decode("utf-8", "replace") for n in archive.namelist() if n.endswith(".xml")
                 )
+        elif path.name.endswith(".rows.js"):  # a commune page's rows: base64 of gzip JSON
+            import base64
+            import gzip
+
+            payload = path.read_text(encoding="ascii").split('"')[1]
+            text = gzip.decompress(base64.b64decode(payload)).decode("utf-8")
         elif path.suffix in {".png", ".gif", ".ico", ".otf", ".ttf", ".woff", ".woff2", ".jpg"}:
             continue
         else:

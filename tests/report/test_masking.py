@@ -6,6 +6,8 @@ from pathlib import Path
 import duckdb
 import plotly
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from assets.reporting.build import build_report
 from assets.reporting.masking import mask_id, mask_id_sql, mask_name, mask_name_sql
@@ -45,6 +47,37 @@ def test_sql_masks_equal_python_masks():
     for value in IDS:
         got = con.execute(f"select {mask_id_sql('$v')}", {"v": value}).fetchone()[0]
         assert (got or "") == mask_id(value), "ID mask differs between SQL and Python"
+
+
+_WORD = st.text(
+    alphabet="aăâbcdđeêghiklmnoôơpqrstuưvxyAĂÂĐÊÔƠƯàáảãạằắẳẵặầấẩẫậèéẻẽẹềếểễệìíỉĩịòóỏõọồốổỗộờớởỡợùúủũụừứửữựỳýỷỹỵ\u0300\u0301\u0303\u0309\u0323",
+    min_size=1,
+    max_size=8,
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    words=st.lists(_WORD, min_size=0, max_size=5),
+    spaces=st.sampled_from([" ", "  ", " \t"]),
+    digits=st.text(alphabet="0123456789 ", max_size=14),
+)
+def test_sql_and_python_masks_agree_on_generated_values(mask_con, words, spaces, digits):
+    """Hypothesis: for generated Vietnamese-like names (decomposed marks, case, spacing) and ID-like strings
+    the SQL masks (what a masked report uses) equal the Python masks."""
+    name = spaces.join(words)
+    got_name, got_id = mask_con.execute(
+        f"select {mask_name_sql('$n')}, {mask_id_sql('$d')}", {"n": name, "d": digits}
+    ).fetchone()
+    assert (got_name or "") == mask_name(name)
+    assert (got_id or "") == mask_id(digits)
+
+
+@pytest.fixture(scope="module")
+def mask_con():
+    con = duckdb.connect()
+    yield con
+    con.close()
 
 
 def _check_masked(warehouse: Path, as_of, out: Path):

@@ -5,7 +5,6 @@ import os
 import shutil
 from pathlib import Path
 from urllib.parse import urlparse
-from urllib.request import url2pathname
 
 import duckdb
 import pandas as pd
@@ -99,6 +98,50 @@ def _displayed(page, code: str, lang: str) -> tuple[float, float, float]:
     )
 
 
+def _every_row_counted(page) -> int:
+    """Page through every group of a commune page; check that each group's count is the rows it lists and
+    that the rule filter's counts are the sums of the groups'; returns the rows listed."""
+    total = 0
+    by_rule: dict[str, int] = {}
+    page.evaluate("document.querySelectorAll('.xgroup').forEach(g => { g.open = true; })")
+    for group in page.locator(".xgroup").all():
+        count = int(group.get_attribute("data-count"))
+        shown = group.locator("tbody tr").count()
+        while group.locator("[data-next]").is_enabled() and group.locator(".pager").is_visible():
+            group.locator("[data-next]").click()
+            shown += group.locator("tbody tr").count()
+        assert shown == count, f"group {group.get_attribute('data-rule')}: {shown} rows listed, {count} counted"
+        rule = group.get_attribute("data-rule")
+        by_rule[rule] = by_rule.get(rule, 0) + count
+        total += shown
+    for option in page.locator("#rule-pick option[value]:not([value=''])").all():
+        assert option.inner_text() == f"{option.get_attribute('value')} ({by_rule[option.get_attribute('value')]})"
+    return total
+
+
+ONE_LANGUAGE = """lang => {
+  const other = lang === "vi" ? "en" : "vi";
+  const mine = new Set([...document.querySelectorAll(".l-" + lang)].map(e => e.textContent.trim()));
+  const foreign = [...document.querySelectorAll(".l-" + other)].map(e => e.textContent.trim())
+    .filter(t => t.length >= 6 && !mine.has(t) && !/^[\\d.,%–−+± ]+$/.test(t));
+  const visible = document.body.innerText;
+  const found = foreign.filter(t => visible.includes(t));
+  [...document.querySelectorAll("[placeholder], [aria-label], option, title")].forEach(e => {
+    const own = e.getAttribute("data-placeholder-" + lang) || e.getAttribute("data-" + lang);
+    const theirs = e.getAttribute("data-placeholder-" + other) || e.getAttribute("data-" + other);
+    const text = e.getAttribute("placeholder") || e.textContent;
+    if (theirs && text !== own) { found.push(text); }
+    if (text.includes(" / ") && /[a-z]/i.test(text) && !/^\\S+ \\(/.test(text)) { found.push(text); }
+  });
+  return found;
+}"""
+
+
+def _one_language(page, lang: str) -> list[str]:
+    """Texts of the other language visible on the page (in text, placeholders, options or the title)."""
+    return page.evaluate(ONE_LANGUAGE, lang)
+
+
 def check_report(browser, warehouse: Path, as_of, out: Path, name: str) -> None:
     index = build_report(warehouse, as_of, out)
     mart = _province_rows(warehouse, as_of)
@@ -131,39 +174,48 @@ def check_report(browser, warehouse: Path, as_of, out: Path, name: str) -> None:
     _keep(screenshot)
     page.click("#lang-switch")  # back to Vietnamese (remembered across pages)
 
-    # drill down: the commune with the most findings, its exception list and downloads
+    # drill down: the commune with the most findings, its grouped rows (every one reachable) and its file
     findings = _commune_findings(warehouse, as_of)
-    link = page.locator("#commune-table tbody tr:not([data-commune='unknown']) a").first
+    link = page.locator("#commune-table tbody tr a").first
     code = link.get_attribute("href").split("/")[-1].split(".")[0].split("?")[0]
     link.click()
     page.wait_for_load_state("load")
     assert page.url.split("?")[0].endswith(f"communes/{code}.html")
     assert page.evaluate("document.documentElement.lang") == "vi"
-    rows = page.locator("#exception-table tbody tr")
-    assert rows.count() == min(findings[code], 1000)
-    page.fill("input[data-filter='exception-table']", rows.first.locator("td.code").first.inner_text())
-    assert 1 <= page.locator("#exception-table tbody tr:visible").count() <= rows.count()
-    page.fill("input[data-filter='exception-table']", "")
-    for lang, headers in (("vi", "Mã lỗi"), ("en", "Rule")):
-        if lang == "en":
-            page.click("#lang-switch")
-        csv_href = page.locator(f".l-{lang} a[href$='_{lang}.csv']").first.get_attribute("href")
-        xlsx_href = page.locator(f".l-{lang} a[href$='_{lang}.xlsx']").first.get_attribute("href")
-        base = Path(url2pathname(urlparse(page.url).path)).parent
-        table = pd.read_csv(base / csv_href, encoding="utf-8-sig", dtype=str)
-        sheet = pd.read_excel(base / xlsx_href, dtype=str)
-        assert len(table) == len(sheet) == findings[code]
-        assert headers in table.columns and headers in sheet.columns
-        assert table[headers].notna().all()
+    page.wait_for_selector("#groups[data-loaded='1']")
+    assert _every_row_counted(page) == findings[code], "the groups list every finding of the commune"
+    assert _one_language(page, "vi") == [], "no English text on the Vietnamese page"
+    reference = page.locator(".xgroup td.ref").first.inner_text()
+    page.fill("#row-search", reference)
+    found = page.locator(".xgroup tbody tr:visible")
+    assert found.count() >= 1, "a reference finds its record"
+    assert all(reference in row.inner_text() for row in found.all()), "and only its record's findings"
+    page.fill("#row-search", "")
+    for kind in ("xlsx", "csv"):  # the page builds the files from its rows, in its language
+        with page.expect_download() as download:
+            page.click(f"button[data-export='{kind}']")
+        path = out / f"download.{kind}"
+        download.value.save_as(path)
+        table = pd.read_excel(path, dtype=str) if kind == "xlsx" else pd.read_csv(path, encoding="utf-8-sig", dtype=str)
+        assert len(table) == findings[code], kind
+        assert table["Mã lỗi"].notna().all() and table["Tham chiếu"].str.fullmatch("[0-9a-f]{16}").all()
+        assert not table.duplicated(["Tham chiếu", "Mã lỗi"]).any(), "a reference and a rule name one finding"
+    page.click("#lang-switch")
+    assert _one_language(page, "en") == [], "no Vietnamese text on the English page"
     screenshot = out / f"report_{name}_commune_en_1366.png"
     page.screenshot(path=str(screenshot), full_page=False)
     _keep(screenshot)
     page.click("#lang-switch")
 
-    # the GX Data Docs of the night open from the report, offline
+    # our own page of the gates, in the page's language; the GX Data Docs for engineers open offline
     page.goto(index.as_uri())
-    docs = page.locator("#kiem-tra a[href^='gx-data-docs/validations/']")
-    assert docs.count() >= 1, "the report links the night's GX validation pages"
+    assert _one_language(page, "vi") == [], "no English text on the Vietnamese index"
+    page.click("#kiem-tra a[href^='gates.html']")
+    page.wait_for_load_state("load")
+    assert page.locator("#gates-table tbody tr").count() >= 1
+    assert _one_language(page, "vi") == []
+    docs = page.locator("#data-docs a[href^='gx-data-docs/validations/']")
+    assert docs.count() >= 1, "the gates page links the night's GX validation pages"
     docs.first.click()
     page.wait_for_load_state("load")
     assert "Validation" in page.content()
@@ -174,7 +226,13 @@ def check_report(browser, warehouse: Path, as_of, out: Path, name: str) -> None:
     screenshot = out / f"report_{name}_index_vi_390.png"
     phone.screenshot(path=str(screenshot), full_page=False)
     _keep(screenshot)
-    assert phone.evaluate("document.documentElement.scrollWidth") <= 400, "no sideways scrolling of the page"
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 390, "no sideways scrolling of the page"
+    for cell in ("td.rate", "td.target", "td.status"):
+        right = phone.evaluate(
+            f"Math.max(...[...document.querySelectorAll('#indicator-table {cell}')]"
+            ".map(e => e.getBoundingClientRect().right))"
+        )
+        assert right <= 390, f"{cell} of the indicator table is inside a 390 px screen"
 
     assert not state["errors"] and not phone_state["errors"], "no script errors"
     assert not state["remote"] and not phone_state["remote"], "nothing fetched from the network"
