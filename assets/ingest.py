@@ -24,9 +24,9 @@ from dagster import AssetExecutionContext
 from sqlalchemy.engine import make_url
 
 from assets.connections import first_line, libpq_uri, scrub, sqlite_uri
+from assets.resources import NightResource, SourcesResource, WarehouseResource
 from assets.text_decoding import legacy_encodings, repair_batch
 from expectations.contracts import CONTRACTS, TableContract
-from orchestration.resources import NightResource, SourcesResource, WarehouseResource
 
 BATCH_ROWS = 200_000
 # Above this share of quarantined rows a table is not "a few bad rows" but a broken column: fail loudly.

@@ -16,7 +16,7 @@ from dagster import AssetExecutionContext
 
 from assets.linkage_model.model import MODEL_PATH, Thresholds, load_model, save_model, train_model
 from assets.linkage_model.predict import link_night, record_decision
-from orchestration.resources import NightResource, WarehouseResource
+from assets.resources import NightResource, WarehouseResource
 
 __all__ = ["linkage_probabilistic", "train_model", "record_decision", "LinkageConfig"]
 

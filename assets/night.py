@@ -18,7 +18,6 @@ import re
 import socket
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import quote, quote_plus, unquote
 
 from filelock import FileLock, Timeout
 
@@ -283,27 +282,12 @@ def root_cause(error) -> str:
     return _CLASS_PREFIX.sub("", first, count=1) or first
 
 
-def _secrets_of(urls: list[str]) -> set[str]:
-    from sqlalchemy.engine import make_url
-
-    secrets: set[str] = set()
-    for url in urls:
-        try:
-            parsed = make_url(url)
-        except Exception:
-            continue
-        for secret in (parsed.password, parsed.username):
-            if secret and len(str(secret)) >= 2:
-                value = str(secret)
-                secrets |= {value, quote(value, safe=""), quote_plus(value), unquote(value)}
-    return secrets
-
-
 def scrub(text: str, urls: list[str]) -> str:
-    """The text with the user names and passwords of these URLs (plain, URL-quoted) replaced, as whole tokens."""
-    for secret in sorted(_secrets_of(urls), key=len, reverse=True):
-        text = re.sub(rf"(?<![\w%]){re.escape(secret)}(?![\w%])", "***", text)
-    return text
+    """The text with the user names and passwords of these URLs (every form, as whole tokens) replaced."""
+    from assets.connections import scrub as scrub_secrets
+    from assets.connections import url_secrets
+
+    return scrub_secrets(text, set().union(*(url_secrets(url) for url in urls)) if urls else set())
 
 
 def configured_urls() -> list[str]:
