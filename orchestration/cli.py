@@ -359,6 +359,25 @@ def report(as_of, out: str | None, unmasked: bool, wait: float) -> None:
     click.echo(f"report: {index}")
 
 
+@main.command()
+@as_of_option
+@click.argument("references", nargs=-1, required=True)
+@common
+def resolve(as_of, references: tuple[str, ...]) -> None:
+    """For an entitled reader: the source and record key behind report references ("Tham chiếu" column)."""
+    from assets.reporting.refs import resolve as resolve_references
+
+    warehouse = _warehouse_path()
+    check_night(warehouse, as_of)
+    found = resolve_references(warehouse, as_of, list(references))
+    known = set(found["reference"])
+    for row in found.itertuples(index=False):
+        click.echo(f"{row.reference}\t{row.source}\t{row.source_record_id}")
+    missing = [r for r in references if r.strip().lower() not in known]
+    if missing:
+        raise UserError(f"not a reference of night {as_of}: {', '.join(missing)}")
+
+
 @main.command("train-linkage")
 @click.option(
     "--out", default=None, help="Model file to write (default: the committed assets/linkage_model/model.json)."
