@@ -20,6 +20,7 @@ class Scenario:
     name: str
     residents: int
     clean: bool = False
+    communes: int | None = None  # only the province's first N current communes (denser per commune)
 
 
 SCENARIOS: dict[str, Scenario] = {
@@ -27,6 +28,8 @@ SCENARIOS: dict[str, Scenario] = {
     "tiny_clean": Scenario("tiny_clean", 2_000, clean=True),
     "demo": Scenario("demo", 50_000),
     "province": Scenario("province", 1_502_499),
+    # the linkage tests' province: `province`'s people per commune (≈15,000) in 2 of its 99 communes
+    "dense": Scenario("dense", 30_350, communes=2),
 }
 
 # Defect rates (the share of eligible records that get the defect). Every key is scaled by the `defects`

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 
 import numpy as np
@@ -13,6 +14,16 @@ from .text import has_diacritics, map_unique
 from .util import age_at, day, digits, in_set, isin, iso, pick, weighted
 
 ROLE_ORDER = {"HEAD": 0, "SPOUSE": 1, "CHILD": 2, "PARENT": 3, "GRANDCHILD": 4}
+
+
+def restrict_communes(geo: Geo, k: int) -> Geo:
+    """The province cut to its first `k` current communes (and their old communes): fewer communes, same
+    people per commune, so that a small scenario has the name density per commune of a whole province."""
+    keep = geo.current["commune_code"].to_numpy()[:k]
+    current = geo.current[geo.current["commune_code"].isin(keep)].reset_index(drop=True)
+    old = geo.old[geo.old["new_commune_code"].isin(keep)].reset_index(drop=True)
+    names = {c: n for c, n in geo.names.items() if c in set(keep)}
+    return dataclasses.replace(geo, current=current, old=old, names=names)
 
 
 def _households(rng: np.random.Generator, n: int) -> pd.DataFrame:
@@ -144,7 +155,7 @@ def make_population(
     fam = np.where(gc & hm[hh], fam[head_of], fam)
     mid_m = weighted(rng, N.MIDDLE_MALE, n)
     mid_f = weighted(rng, N.MIDDLE_FEMALE, n)
-    giv = np.where(male, rng.integers(0, len(N.GIVEN_MALE), n), rng.integers(0, len(N.GIVEN_FEMALE), n))
+    giv = np.where(male, weighted(rng, N.given_names(True), n), weighted(rng, N.given_names(False), n))
     mid = np.where(male, mid_m, mid_f)
 
     # ethnicity mostly shared by the household

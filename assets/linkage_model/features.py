@@ -161,3 +161,11 @@ def build_inputs(con, schema: str, staging: str = "staging") -> tuple[str, str]:
     con.execute(f"create or replace table {master} as {master_sql(staging)}")
     con.execute(f"create or replace table {records} as {residue_sql(staging)}")
     return master, records
+
+
+def splink_views(con, schema: str, master: str, records: str, suffix: str = "") -> tuple[str, str]:
+    """Views with exactly the feature columns (Splink wants the same columns on both inputs)."""
+    cols = ", ".join(FEATURE_COLUMNS)
+    con.execute(f"create or replace view {schema}.splink_master{suffix} as select {cols} from {master}")
+    con.execute(f"create or replace view {schema}.splink_records{suffix} as select {cols} from {records}")
+    return f"splink_master{suffix}", f"splink_records{suffix}"  # unqualified: Splink looks columns up by name

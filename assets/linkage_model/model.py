@@ -248,7 +248,7 @@ def train_model(
     import duckdb
     from splink import DuckDBAPI
 
-    from .features import build_inputs
+    from .features import build_inputs, splink_views
 
     out = Path(out_path or MODEL_PATH)
     if thresholds is None:
@@ -257,7 +257,7 @@ def train_model(
     schema = "linkage_work"
     try:
         master, records = build_inputs(con, schema, staging)
-        views = _splink_views(con, schema, master, records)
+        views = splink_views(con, schema, master, records)
         n_master = con.execute(f"select count(*) from {master}").fetchone()[0]
         n_records = con.execute(f"select count(*) from {records}").fetchone()[0]
         # its own cursor (DuckDB 2 allows one open result per cursor), its work tables in `schema`
@@ -274,16 +274,6 @@ def train_model(
     }
     save_model(splink_model, thresholds, meta, out)
     return out
-
-
-def _splink_views(con, schema: str, master: str, records: str) -> tuple[str, str]:
-    """Views with exactly the feature columns (Splink wants the same columns on both inputs)."""
-    from .features import FEATURE_COLUMNS
-
-    cols = ", ".join(FEATURE_COLUMNS)
-    con.execute(f"create or replace view {schema}.splink_master as select {cols} from {master}")
-    con.execute(f"create or replace view {schema}.splink_records as select {cols} from {records}")
-    return "splink_master", "splink_records"  # unqualified: Splink looks columns up by table name
 
 
 def _splink_version() -> str:
