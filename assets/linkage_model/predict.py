@@ -10,26 +10,20 @@ from typing import Any
 from .evaluation import holdout_evaluation
 from .features import build_inputs, splink_views
 from .model import Thresholds, load_model
+from .review import (
+    DECISIONS_TABLE,
+    OUTPUT_SCHEMA,
+    REVIEW_TABLE,
+    ensure_decisions_table,
+    record_decision,
+    remember_queue,
+    write_workbooks,
+)
 from .scoring import COMPARISON_NAMES, WORK_SCHEMA, level_labels, normalise_sql, scale_prior, score
 
-OUTPUT_SCHEMA = "intermediate"
-LINKS_TABLE = f"{OUTPUT_SCHEMA}.linkage_probabilistic"
-REVIEW_TABLE = f"{OUTPUT_SCHEMA}.linkage_review"
-DECISIONS_TABLE = "decisions.review_decisions"
+__all__ = ["LINKS_TABLE", "REVIEW_TABLE", "DECISIONS_TABLE", "link_night", "record_decision", "normalise_sql"]
 
-DECISIONS_DDL = f"""
-create schema if not exists decisions;
-create table if not exists {DECISIONS_TABLE} (
-    source varchar not null,
-    source_record_id varchar not null,
-    personal_id varchar not null,
-    decision varchar not null check (decision in ('accept', 'reject')),
-    decided_by varchar not null,
-    decided_at timestamp not null,
-    match_probability double,
-    note varchar
-);
-"""
+LINKS_TABLE = f"{OUTPUT_SCHEMA}.linkage_probabilistic"
 
 
 @dataclass
@@ -45,72 +39,26 @@ class LinkageResult:
     review_queue_pairs: int = 0
     review_queue_records: int = 0
     rejected_pairs_excluded: int = 0
+    decisions_shown_again: int = 0
+    review_workbooks: list[str] = field(default_factory=list)
     seconds: dict[str, float] = field(default_factory=dict)
     thresholds: Thresholds = field(default_factory=Thresholds)
     holdout: dict[str, Any] = field(default_factory=dict)
     charts: list[str] = field(default_factory=list)
 
 
-def ensure_decisions_table(con) -> None:
-    """Create `decisions.review_decisions` if missing (it is never dropped: decisions survive the nights)."""
-    con.execute(DECISIONS_DDL)
-
-
-def record_decision(
-    con,
-    *,
-    source: str,
-    source_record_id: str,
-    personal_id: str,
-    decision: str,
-    decided_by: str,
-    decided_at: dt.datetime | None = None,
-    note: str | None = None,
-) -> None:
-    """Record a steward's decision on a review-queue pair; it is applied on the next night."""
-    if decision not in ("accept", "reject"):
-        raise ValueError("decision must be 'accept' or 'reject'")
-    ensure_decisions_table(con)
-    probability = con.execute(
-        f"""select max(match_probability) from {REVIEW_TABLE}
-            where source = ? and source_record_id = ? and personal_id = ?"""
-        if _exists(con, REVIEW_TABLE)
-        else "select cast(null as double) where ? is not null and ? is not null and ? is not null",
-        [source, source_record_id, personal_id],
-    ).fetchone()
-    con.execute(
-        f"insert into {DECISIONS_TABLE} values (?, ?, ?, ?, ?, ?, ?, ?)",
-        [
-            source,
-            source_record_id,
-            personal_id,
-            decision,
-            decided_by,
-            decided_at or dt.datetime.now(dt.UTC).replace(tzinfo=None),
-            probability[0] if probability else None,
-            note,
-        ],
-    )
-
-
-def _exists(con, qualified: str) -> bool:
-    schema, name = qualified.split(".")
-    return bool(
-        con.execute(
-            "select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
-            [schema, name],
-        ).fetchone()[0]
-    )
-
-
-def _latest_decisions_sql() -> str:
+def _latest_decisions_sql(records: str, master: str) -> str:
+    """The latest decision per pair, and whether it still stands: both sides unchanged since it was made."""
     return f"""
-        select * from (
-            select *, row_number() over (
-                partition by source, source_record_id, personal_id order by decided_at desc
-            ) as nth
-            from {DECISIONS_TABLE}
-        ) where nth = 1
+        select d.*, (
+            d.pair_fingerprint is null or d.pair_fingerprint = md5(r.fingerprint || m.fingerprint)
+        ) as stands
+        from {DECISIONS_TABLE} as d
+        left join {records} as r on r.source = d.source and r.source_record_id = d.source_record_id
+        left join {master} as m on m.unique_id = d.personal_id
+        qualify row_number() over (
+            partition by d.source, d.source_record_id, d.personal_id order by d.decided_at desc
+        ) = 1
     """
 
 
@@ -122,6 +70,7 @@ def link_night(
     staging: str = "staging",
     holdout_size: int = 5000,
     reports_dir: Path | None = None,
+    review_dir: Path | None = None,
 ) -> LinkageResult:
     """Run the night's probabilistic linkage in the warehouse connection `con`; write the output tables."""
     import time
@@ -145,16 +94,26 @@ def link_night(
         result.seconds["predict"] = time.perf_counter() - clock
 
         clock = time.perf_counter()
-        decisions = _latest_decisions_sql()
-        rejected_cte = f"select source, source_record_id, personal_id from ({decisions}) where decision = 'reject'"
-        accepted_cte = f"select * from ({decisions}) where decision = 'accept'"
+        decisions = f"{WORK_SCHEMA}.decisions"
+        con.execute(f"create or replace table {decisions} as {_latest_decisions_sql(records, master)}")
+        rejected_cte = (
+            f"select source, source_record_id, personal_id from {decisions} where decision = 'reject' and stands"
+        )
+        accepted_cte = f"select * from {decisions} where decision = 'accept' and stands"
+        stale_cte = f"select source, source_record_id, personal_id, decision from {decisions} where not stands"
         scored = f"{WORK_SCHEMA}.scored"
         con.execute(f"create or replace table {scored} as {normalise_sql(candidates, rejected_cte)}")
         result.rejected_pairs_excluded = con.execute(
             f"""select count(*) from {candidates} c join ({rejected_cte}) r
                 on c.record_uid = r.source || ':' || r.source_record_id and c.personal_id = r.personal_id"""
         ).fetchone()[0]
-        _write_outputs(con, scored, records, master, accepted_cte, thresholds, as_of, level_labels(splink_model))
+        _write_outputs(
+            con, scored, records, master, accepted_cte, stale_cte, thresholds, as_of, level_labels(splink_model)
+        )
+        remember_queue(con, as_of)
+        result.decisions_shown_again = con.execute(
+            f"select count(*) from {REVIEW_TABLE} where previous_decision is not null"
+        ).fetchone()[0]
         counts = con.execute(
             f"""select count(*), count(*) filter (where link_basis = 'model'),
                        count(*) filter (where link_basis = 'review_accepted') from {LINKS_TABLE}"""
@@ -163,6 +122,8 @@ def link_night(
         result.review_queue_pairs, result.review_queue_records = con.execute(
             f"select count(*), count(distinct (source, source_record_id)) from {REVIEW_TABLE}"
         ).fetchone()
+        if review_dir is not None:
+            result.review_workbooks = [str(p) for p in write_workbooks(con, records, master, review_dir)]
         result.seconds["decide"] = time.perf_counter() - clock
 
         if holdout_size > 0:
@@ -178,7 +139,7 @@ def link_night(
     return result
 
 
-def _write_outputs(con, scored, records, master, accepted_cte, thresholds, as_of, labels) -> None:
+def _write_outputs(con, scored, records, master, accepted_cte, stale_cte, thresholds, as_of, labels) -> None:
     """intermediate.linkage_probabilistic (links) and intermediate.linkage_review (the queue), tonight."""
     night = f"date '{as_of.isoformat()}'"
     con.execute(
@@ -199,6 +160,9 @@ def _write_outputs(con, scored, records, master, accepted_cte, thresholds, as_of
             from {scored} as s
             anti join accepted
                 on accepted.source = s.source and accepted.source_record_id = s.source_record_id
+            -- a record with a decision made before it (or its candidate) changed is shown again, not linked
+            anti join ({stale_cte}) as stale
+                on stale.source = s.source and stale.source_record_id = s.source_record_id
             where s.candidate_rank = 1 and s.match_probability >= {thresholds.accept}
         )
         select source, source_record_id, personal_id, match_probability, match_weight,
@@ -232,9 +196,21 @@ def _write_outputs(con, scored, records, master, accepted_cte, thresholds, as_of
             s.candidate_rank,
             s.n_candidates,
             {evidence},
-            {night} as as_of
+            {night} as as_of,
+            md5(r.fingerprint || m.fingerprint) as pair_fingerprint,
+            stale.decision as previous_decision
         from {scored} as s
+        join {records} as r on r.source = s.source and r.source_record_id = s.source_record_id
+        join {master} as m on m.unique_id = s.personal_id
+        left join ({stale_cte}) as stale
+            on stale.source = s.source and stale.source_record_id = s.source_record_id
+            and stale.personal_id = s.personal_id
         anti join {LINKS_TABLE} as l on l.source = s.source and l.source_record_id = s.source_record_id
-        where s.match_probability >= {thresholds.review} and s.match_probability < {thresholds.accept}
+        where (s.match_probability >= {thresholds.review} and s.match_probability < {thresholds.accept})
+            or stale.decision is not null
+            or (s.match_probability >= {thresholds.review} and exists (
+                select 1 from ({stale_cte}) as again
+                where again.source = s.source and again.source_record_id = s.source_record_id
+            ))
         """
     )
