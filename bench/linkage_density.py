@@ -73,13 +73,12 @@ def population(scenario: str, seed: int = 7, province_code: str = "24"):
     import numpy as np
 
     from simulator.config import SCENARIOS, load_geo, resolve_rates
-    from simulator.population import make_population, restrict_communes
+    from simulator.population import make_population
 
     sc = SCENARIOS[scenario]
     geo = load_geo(province_code)
-    if sc.communes:
-        geo = restrict_communes(geo, sc.communes)
-    people, _ = make_population(np.random.default_rng(seed), sc.residents, geo, AS_OF, resolve_rates(None, sc.clean))
+    rates = resolve_rates(None, sc.clean)
+    people, _ = make_population(np.random.default_rng(seed), sc.residents, geo, AS_OF, rates, home_communes=sc.communes)
     return people[["name", "birth", "male", "commune"]]
 
 

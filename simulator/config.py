@@ -20,7 +20,7 @@ class Scenario:
     name: str
     residents: int
     clean: bool = False
-    communes: int | None = None  # only the province's first N current communes (denser per commune)
+    communes: int | None = None  # people live only in the province's first N current communes
 
 
 SCENARIOS: dict[str, Scenario] = {
@@ -28,7 +28,7 @@ SCENARIOS: dict[str, Scenario] = {
     "tiny_clean": Scenario("tiny_clean", 2_000, clean=True),
     "demo": Scenario("demo", 50_000),
     "province": Scenario("province", 1_502_499),
-    # the linkage tests' province: `province`'s people per commune (≈15,000) in 2 of its 99 communes
+    # the linkage tests' province: `province`'s people per commune (≈15,000), living in 2 of its 99 communes
     "dense": Scenario("dense", 30_350, communes=2),
 }
 

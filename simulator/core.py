@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from .config import REFORM_DATE, SCENARIOS, load_geo, resolve_rates
-from .population import make_population, restrict_communes
+from .population import make_population
 from .records import Ctx
 from .schema import SOURCES, default_urls, write_source
 from .sources import children, civil, social, vaccination
@@ -60,10 +60,8 @@ def build(
     rates = resolve_rates(defects, sc.clean)
     rng = np.random.default_rng(seed)
     geo = load_geo(province_code, Path(seeds_dir) if seeds_dir else None)
-    if sc.communes:
-        geo = restrict_communes(geo, sc.communes)
     step("population")
-    people, households = make_population(rng, sc.residents, geo, as_of, rates)
+    people, households = make_population(rng, sc.residents, geo, as_of, rates, home_communes=sc.communes)
     nm = len(people)
     ctx = Ctx(
         rng=rng,

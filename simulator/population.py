@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 
 import numpy as np
@@ -14,16 +13,6 @@ from .text import has_diacritics, map_unique
 from .util import age_at, day, digits, in_set, isin, iso, pick, weighted
 
 ROLE_ORDER = {"HEAD": 0, "SPOUSE": 1, "CHILD": 2, "PARENT": 3, "GRANDCHILD": 4}
-
-
-def restrict_communes(geo: Geo, k: int) -> Geo:
-    """The province cut to its first `k` current communes (and their old communes): fewer communes, same
-    people per commune, so that a small scenario has the name density per commune of a whole province."""
-    keep = geo.current["commune_code"].to_numpy()[:k]
-    current = geo.current[geo.current["commune_code"].isin(keep)].reset_index(drop=True)
-    old = geo.old[geo.old["new_commune_code"].isin(keep)].reset_index(drop=True)
-    names = {c: n for c, n in geo.names.items() if c in set(keep)}
-    return dataclasses.replace(geo, current=current, old=old, names=names)
 
 
 def _households(rng: np.random.Generator, n: int) -> pd.DataFrame:
@@ -90,8 +79,13 @@ def make_population(
     geo: Geo,
     as_of: dt.date,
     rates: dict[str, float],
+    home_communes: int | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """People (semantic frame, one row per master citizen) and households."""
+    """People (semantic frame, one row per master citizen) and households.
+
+    `home_communes`: households live only in the province's first N current communes (a small scenario with
+    a whole province's people per commune); records can still name any commune of the province (moves).
+    """
     asd = day(as_of)
     m = _households(rng, n)
     hh = m["hh"].to_numpy()
@@ -102,7 +96,11 @@ def make_population(
     idx = np.arange(n)
 
     # household geography: a pre-2025 commune and its default successor
-    h_old_i = rng.integers(0, len(geo.old), nh)
+    homes = np.arange(len(geo.old))
+    if home_communes:
+        first = geo.current["commune_code"].to_numpy()[:home_communes]
+        homes = np.flatnonzero(isin(geo.old["new_commune_code"].to_numpy(), first))
+    h_old_i = homes[rng.integers(0, len(homes), nh)]
     h_old = geo.old["commune_code"].to_numpy()[h_old_i]
     h_cur = geo.old["new_commune_code"].to_numpy()[h_old_i]
     h_oldprov = geo.old["province_code"].to_numpy()[h_old_i]

@@ -243,8 +243,23 @@ def make_linker(db_api, master_table: str, records_table: str, settings):
     return Linker([master, records], settings, log_level=None)
 
 
-def train_on(db_api, master_table: str, records_table: str, *, seed: int = 42, u_max_pairs: float = 2e7) -> dict:
-    """Estimate the model on two input tables: λ from deterministic rules, u by random sampling, m by EM."""
+def train_on(
+    db_api,
+    master_table: str,
+    records_table: str,
+    labelled: tuple[str, str] | None = None,
+    *,
+    labelled_db_api=None,
+    seed: int = 42,
+    u_max_pairs: float = 2e7,
+) -> dict:
+    """Estimate the model: λ from deterministic rules and u by random sampling (master × the residue); m from
+    the records an ID links (`labelled`: master and those records with a `person_label` column: the pairs the
+    ID names are true matches), else by EM on the residue.
+
+    EM at a province's name density takes namesakes in one commune for matches (it learned that 70 % of
+    matches have a different birth date); the ID-linked records carry the same fields with their real errors.
+    """
     from splink import block_on
 
     linker = make_linker(db_api, master_table, records_table, settings_creator())
@@ -256,23 +271,46 @@ def train_on(db_api, master_table: str, records_table: str, *, seed: int = 42, u
         recall=0.9,
     )
     linker.training.estimate_u_using_random_sampling(max_pairs=u_max_pairs, seed=seed)
-    for rule in training_blocking_rules():
-        linker.training.estimate_parameters_using_expectation_maximisation(rule, estimate_without_term_frequencies=True)
-    return floor_m_probabilities(linker.misc.save_model_to_json(out_path=None))
+    if labelled is None:
+        for rule in training_blocking_rules():
+            linker.training.estimate_parameters_using_expectation_maximisation(
+                rule, estimate_without_term_frequencies=True
+            )
+        return floor_m_probabilities(linker.misc.save_model_to_json(out_path=None))
+    model = linker.misc.save_model_to_json(out_path=None)
+    by_labels = make_linker(labelled_db_api or db_api, *labelled, settings_creator())
+    by_labels.training.estimate_m_from_label_column("person_label")
+    m_model = by_labels.misc.save_model_to_json(out_path=None)
+    m_levels = {
+        c["output_column_name"]: [lv.get("m_probability") for lv in c["comparison_levels"]]
+        for c in m_model["comparisons"]
+    }
+    for comparison in model["comparisons"]:
+        for level, m in zip(comparison["comparison_levels"], m_levels[comparison["output_column_name"]], strict=True):
+            if not level.get("is_null_level"):
+                level["m_probability"] = m
+    return floor_m_probabilities(model)
 
 
 M_FLOOR = 0.002
+# A birth date wrong by more than a year, and not by one digit or a day/month swap, is much rarer in a true
+# match than a typo: at a province's name density a namesake in the same commune is likelier.
+LEVEL_FLOORS = {("birth_date", "different"): 0.0002}
 
 
 def floor_m_probabilities(splink_model: dict[str, Any], floor: float = M_FLOOR) -> dict[str, Any]:
-    """Give every level at least `floor` of the matches (then renormalise).
+    """Give every level at least `floor` of the matches (`LEVEL_FLOORS` where named; then renormalise).
 
     EM on a residue without typos or wrong sexes learns m = 0 for those levels, i.e. an infinite veto; in real
     data one typo or one wrong field must cost evidence, not rule a person out.
     """
     for comparison in splink_model["comparisons"]:
         levels = [lv for lv in comparison["comparison_levels"] if not lv.get("is_null_level")]
-        ms = [max(float(lv.get("m_probability") or 0.0), floor) for lv in levels]
+        name = comparison["output_column_name"]
+        ms = [
+            max(float(lv.get("m_probability") or 0.0), LEVEL_FLOORS.get((name, lv.get("label_for_charts")), floor))
+            for lv in levels
+        ]
         total = sum(ms)
         for level, m in zip(levels, ms, strict=True):
             level["m_probability"] = m / total
@@ -286,6 +324,7 @@ def train_model(
     thresholds: Thresholds | None = None,
     staging: str = "staging",
     seed: int = 42,
+    label_records: int = 100_000,
 ) -> Path:
     """Retrain on a warehouse whose staging layer is built (the residue against the master); save the model.
 
@@ -294,7 +333,7 @@ def train_model(
     import duckdb
     from splink import DuckDBAPI
 
-    from .features import build_inputs, splink_views
+    from .features import FEATURE_COLUMNS, build_inputs, holdout_sql, splink_views
 
     out = Path(out_path or MODEL_PATH)
     if thresholds is None:
@@ -306,15 +345,32 @@ def train_model(
         views = splink_views(con, schema, master, records)
         n_master = con.execute(f"select count(*) from {master}").fetchone()[0]
         n_records = con.execute(f"select count(*) from {records}").fetchone()[0]
+        con.execute(f"create or replace table {schema}.lk_labelled as {holdout_sql(label_records, staging)}")
+        n_labelled = con.execute(f"select count(*) from {schema}.lk_labelled").fetchone()[0]
+        cols = ", ".join(FEATURE_COLUMNS)
+        con.execute(
+            f"create or replace view {schema}.splink_master_labelled as "
+            f"select {cols}, unique_id as person_label from {master}"
+        )
+        con.execute(
+            f"create or replace view {schema}.splink_records_labelled as "
+            f"select {cols}, true_personal_id as person_label from {schema}.lk_labelled"
+        )
+        labelled = ("splink_master_labelled", "splink_records_labelled") if n_labelled else None
         # its own cursor (DuckDB 2 allows one open result per cursor), its work tables in `schema`
         db_api = DuckDBAPI(con.cursor(), output_schema=schema)
-        splink_model = train_on(db_api, *views, seed=seed)
+        labelled_db_api = DuckDBAPI(con.cursor(), output_schema=schema)  # Splink registers a name once per API
+        splink_model = train_on(db_api, *views, labelled, labelled_db_api=labelled_db_api, seed=seed)
     finally:
         con.execute(f"drop schema if exists {schema} cascade")
         con.close()
     meta = {
         "trained_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        "trained_on": {"master_rows": int(n_master), "residue_rows": int(n_records)},
+        "trained_on": {
+            "master_rows": int(n_master),
+            "residue_rows": int(n_records),
+            "id_linked_records_for_m": int(n_labelled),
+        },
         "seed": seed,
         "splink_version": _splink_version(),
     }

@@ -19,7 +19,15 @@ from .review import (
     remember_queue,
     write_workbooks,
 )
-from .scoring import COMPARISON_NAMES, WORK_SCHEMA, level_labels, normalise_sql, scale_prior, score
+from .scoring import (
+    COMPARISON_NAMES,
+    WORK_SCHEMA,
+    level_labels,
+    normalise_sql,
+    scale_commune_u,
+    scale_prior,
+    score,
+)
 
 __all__ = ["LINKS_TABLE", "REVIEW_TABLE", "DECISIONS_TABLE", "link_night", "record_decision", "normalise_sql"]
 
@@ -85,7 +93,7 @@ def link_night(
         result.master_rows = con.execute(f"select count(*) from {master}").fetchone()[0]
         result.residue_rows = con.execute(f"select count(*) from {records}").fetchone()[0]
         views = splink_views(con, WORK_SCHEMA, master, records)
-        splink_model = scale_prior(splink_model, meta, result.master_rows)
+        splink_model = scale_commune_u(scale_prior(splink_model, meta, result.master_rows), con, master)
         result.seconds["inputs"] = time.perf_counter() - clock
 
         clock = time.perf_counter()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from .model import MASTER, make_linker
@@ -38,6 +39,31 @@ def scale_prior(splink_model: dict[str, Any], meta: dict[str, Any], master_rows:
     scaled["probability_two_random_records_match"] = min(
         0.5, splink_model["probability_two_random_records_match"] * trained_rows / master_rows
     )
+    return scaled
+
+
+def scale_commune_u(splink_model: dict[str, Any], con, master: str) -> dict[str, Any]:
+    """Set u of 'same commune' to tonight's chance that two master people share a commune (Σ share²).
+
+    The model may be trained on a few communes (u ≈ 1/2) and run on a province of a hundred (u ≈ 1/100): the
+    evidence of a shared commune depends on how many communes there are, not on the training set.
+    """
+    same = con.execute(
+        f"""select sum(share * share) from (
+                select count(*) / sum(count(*)) over () as share
+                from {master} where commune_code is not null group by commune_code
+            )"""
+    ).fetchone()[0]
+    if not same:
+        return splink_model
+    scaled = json.loads(json.dumps(splink_model))
+    for comparison in scaled["comparisons"]:
+        if comparison["output_column_name"] != "commune":
+            continue
+        for level in comparison["comparison_levels"]:
+            if level.get("is_null_level"):
+                continue
+            level["u_probability"] = float(same) if level.get("label_for_charts") == "same" else 1.0 - float(same)
     return scaled
 
 
