@@ -306,7 +306,7 @@ def floor_m_probabilities(splink_model: dict[str, Any], floor: float = M_FLOOR) 
     """
     for comparison in splink_model["comparisons"]:
         levels = [lv for lv in comparison["comparison_levels"] if not lv.get("is_null_level")]
-        name = comparison["output_column_name"]
+        name = comparison.get("output_column_name")
         ms = [
             max(float(lv.get("m_probability") or 0.0), LEVEL_FLOORS.get((name, lv.get("label_for_charts")), floor))
             for lv in levels

@@ -142,8 +142,9 @@ def test_namesakes_with_one_birth_date_are_told_apart_by_the_mother(tmp_path):
     ]
     master = people(200) + mothers + twins
     records = [
-        record_of(t, "children", f"c{i}", mother_name=m.name, mother_id=None) for i, (t, m) in enumerate(zip(twins, mothers))
-    ]  # fmt: skip
+        record_of(t, "children", f"c{i}", mother_name=m.name, mother_id=None)
+        for i, (t, m) in enumerate(zip(twins, mothers, strict=True))
+    ]
     con = duckdb.connect(str(tmp_path / "m.duckdb"))
     try:
         load(con, master, records)
