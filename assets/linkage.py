@@ -3,8 +3,9 @@
 Sits between the two dbt layers: reads the staging views, writes `intermediate.linkage_probabilistic` (links
 above the accept threshold, and pairs a steward accepted), `intermediate.linkage_review` (pairs between the
 review and accept thresholds, with their evidence; `marts.fct_review_queue` publishes it) and keeps
-`decisions.review_decisions` (created if missing, never dropped). The model and its thresholds are the
-committed file `assets/linkage_model/model.json`; `train_model` retrains it.
+`decisions.review_decisions` (created if missing, never dropped). The queue is also written as one workbook
+per commune under `<warehouse folder>/review/<as_of>/` for stewards (see `linkage_model/review.py`).
+The model and its thresholds are the committed file `assets/linkage_model/model.json`; `train_model` retrains it.
 """
 
 import os
@@ -67,9 +68,18 @@ def linkage_probabilistic(
         path = Path(tempfile.mkdtemp(prefix="doisoat-linkage-")) / "model.json"
         save_model(splink_model, thresholds, {k: v for k, v in meta.items() if k != "thresholds"}, path)
     reports = warehouse.resolved_path().parent / "reports" / as_of.isoformat() / "linkage"
+    # the review workbooks carry names (the steward is entitled): apart from the masked report
+    review = warehouse.resolved_path().parent / "review" / as_of.isoformat()
     con = warehouse.connect()
     try:
-        result = link_night(con, as_of, model_path=path, holdout_size=config.holdout_size, reports_dir=reports)
+        result = link_night(
+            con,
+            as_of,
+            model_path=path,
+            holdout_size=config.holdout_size,
+            reports_dir=reports,
+            review_dir=review,
+        )
     finally:
         con.close()
     context.log.info(
@@ -87,6 +97,9 @@ def linkage_probabilistic(
         "review_queue_pairs": result.review_queue_pairs,
         "review_queue_records": result.review_queue_records,
         "rejected_pairs_excluded": result.rejected_pairs_excluded,
+        "decisions_shown_again": result.decisions_shown_again,
+        "review_workbooks": len(result.review_workbooks),
+        "review_folder": dg.MetadataValue.path(str(review)),
         "link_rate": round(result.links_made / result.residue_rows, 6) if result.residue_rows else 0.0,
         "threshold_accept": result.thresholds.accept,
         "threshold_review": result.thresholds.review,

@@ -58,6 +58,7 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=None)
     parser.add_argument("--memory-limit", default=None, help="DuckDB memory_limit, e.g. 4GB")
     parser.add_argument("--out", type=Path, default=None, help="append a results section to this markdown file")
+    parser.add_argument("--model", type=Path, default=None, help="model file (default: the committed one)")
     args = parser.parse_args()
 
     import duckdb
@@ -96,7 +97,8 @@ def main() -> None:
         con.execute(f"set memory_limit = '{args.memory_limit}'")
     with PeakRss() as peak:
         started = time.perf_counter()
-        result = link_night(con, AS_OF, reports_dir=args.dir / "reports" / AS_OF.isoformat() / "linkage")
+        reports = args.dir / "reports" / AS_OF.isoformat() / "linkage"
+        result = link_night(con, AS_OF, model_path=args.model, reports_dir=reports)
         seconds = time.perf_counter() - started
     con.close()
     quality = evaluate(warehouse, args.dir / "ground_truth.parquet")

@@ -391,30 +391,54 @@ def train_linkage(out: str | None, seed: int) -> None:
     click.echo(f"model saved: {path}")
 
 
-@main.command()
+@main.group()
+def review() -> None:
+    """Stewards' decisions on the review queue (marts.fct_review_queue); the next night applies them."""
+
+
+def _apply_review(action) -> None:
+    import duckdb
+
+    from assets.linkage_model.review import ReviewError
+
+    try:
+        with duckdb.connect(str(_warehouse_path())) as con:
+            counts = action(con)
+    except ReviewError as refused:
+        click.echo("refused, nothing recorded / từ chối, không ghi nhận gì:", err=True)
+        for error in refused.errors:
+            click.echo(f"  {error}", err=True)
+        sys.exit(1)
+    kept = ", ".join(f"{n} {k}" for k, n in counts.items() if n)
+    click.echo(f"recorded ({kept}); applied on the next night / đã ghi nhận, áp dụng từ đêm tới")
+
+
+@review.command("decide")
 @click.option("--source", required=True, type=click.Choice(["vaccination", "social", "civil", "children"]))
 @click.option("--record", "record_id", required=True, help="The sector record's key (source_record_id).")
 @click.option("--person", "personal_id", required=True, help="The master personal ID of the proposed pair.")
-@click.option("--decision", required=True, type=click.Choice(["accept", "reject"]))
+@click.option("--decision", required=True, type=click.Choice(["accept", "reject", "unsure"]))
 @click.option("--by", "decided_by", required=True, help="Who decides (steward's account).")
+@click.option("--as-of", "as_of", default=None, help="The queue's night (default: the latest kept).")
 @click.option("--note", default=None)
-def review(source: str, record_id: str, personal_id: str, decision: str, decided_by: str, note: str | None) -> None:
-    """Record a decision on a pair of marts.fct_review_queue; the next night applies it."""
-    import duckdb
+def review_decide(
+    source: str, record_id: str, personal_id: str, decision: str, decided_by: str, as_of: str | None, note: str | None
+) -> None:
+    """Decide one pair of the queue (checked: the pair must be in that night's queue)."""
+    from assets.linkage_model.review import Decision, apply_decisions
 
-    from assets.linkage_model.predict import record_decision
+    night = parse_as_of(as_of) if as_of else None
+    pair = Decision(source, record_id, personal_id, decision, decided_by, 1, note)
+    _apply_review(lambda con: apply_decisions(con, [pair], as_of=night))
 
-    with duckdb.connect(str(_warehouse_path())) as con:
-        record_decision(
-            con,
-            source=source,
-            source_record_id=record_id,
-            personal_id=personal_id,
-            decision=decision,
-            decided_by=decided_by,
-            note=note,
-        )
-    click.echo(f"decision recorded ({decision}); it is applied on the next night")
+
+@review.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+def review_import(file: str) -> None:
+    """Import a filled review workbook (review_<commune>.xlsx): every row is checked, all or nothing."""
+    from assets.linkage_model.review import import_workbook
+
+    _apply_review(lambda con: import_workbook(con, file))
 
 
 @main.command()

@@ -8,13 +8,22 @@ from assets.ingest import ingest_assets
 from assets.linkage import linkage_probabilistic
 from assets.quality import gx_gates
 from assets.report import stewards_report
+from assets.writeback import enrichment_files
 from orchestration.jobs import nightly_job
 from orchestration.resources import NightResource, SourcesResource, WarehouseResource
 from orchestration.schedules import nightly_schedule
 from orchestration.sensors import nightly_failure_alert
 
 defs = dg.Definitions(
-    assets=[*ingest_assets, dbt_staging, linkage_probabilistic, dbt_reconciliation, gx_gates, stewards_report],
+    assets=[
+        *ingest_assets,
+        dbt_staging,
+        linkage_probabilistic,
+        dbt_reconciliation,
+        gx_gates,
+        stewards_report,
+        enrichment_files,
+    ],
     jobs=[nightly_job],
     # Every run in one process, the UI's ad-hoc materialisations too: one DuckDB writer, and the warehouse
     # resource (which holds the night's lock) lives as long as the run.

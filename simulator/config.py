@@ -70,6 +70,7 @@ class Scenario:
     residents: int
     clean: bool = False
     figures: Figures | None = None
+    communes: int | None = None  # people live only in the province's first N current communes
 
 
 def scaled_province(factor: float) -> Scenario:
@@ -84,6 +85,8 @@ SCENARIOS: dict[str, Scenario] = {
     "tiny_clean": Scenario("tiny_clean", 2_000, clean=True),
     "demo": Scenario("demo", 50_000),
     "province": Scenario("province", PROVINCE_RESIDENTS, figures=PROVINCE_FIGURES),
+    # the linkage tests' province: `province`'s people per commune (≈15,000), living in 2 of its 99 communes
+    "dense": Scenario("dense", 30_350, communes=2),
 }
 
 # Share of the people with doses who are vaccination subjects: natural, and in a calibrated scenario (where

@@ -64,7 +64,7 @@ def build(
     rng = np.random.default_rng(seed)
     geo = load_geo(province_code, Path(seeds_dir) if seeds_dir else None)
     step("population")
-    people, households = make_population(rng, sc.residents, geo, as_of, rates)
+    people, households = make_population(rng, sc.residents, geo, as_of, rates, home_communes=sc.communes)
     nm = len(people)
     ctx = Ctx(
         rng=rng,

@@ -52,7 +52,7 @@ FAMILY_NAMES: list[tuple[str, float]] = [
 ]
 
 MIDDLE_MALE: list[tuple[str, float]] = [
-    ("Văn", 30),
+    ("Văn", 45),
     ("Đức", 8),
     ("Minh", 8),
     ("Quang", 6),
@@ -78,7 +78,7 @@ MIDDLE_MALE: list[tuple[str, float]] = [
     ("Hải", 1),
 ]
 MIDDLE_FEMALE: list[tuple[str, float]] = [
-    ("Thị", 40),
+    ("Thị", 60),
     ("Ngọc", 6),
     ("Thu", 4),
     ("Thanh", 4),
@@ -287,6 +287,28 @@ GIVEN_FEMALE: list[str] = [
     "Thụy",
     "Tiên",
 ]
+
+# Given names are far from uniform: a few dozen carry most people (Hùng, Dũng, Tuấn, Minh...; Linh, Hương,
+# Trang, Hà...). Relative weights for the common ones; every other listed name weighs 1.
+GIVEN_MALE_WEIGHTS: dict[str, float] = {
+    "Hùng": 9, "Dũng": 8, "Tuấn": 8, "Minh": 8, "Anh": 7, "Hải": 7, "Nam": 6, "Đức": 6, "Huy": 6,
+    "Thắng": 5, "Long": 5, "Quang": 5, "Sơn": 5, "Cường": 5, "Hoàng": 5, "Trung": 5, "Thành": 5,
+    "Hiếu": 4, "Khánh": 4, "Phong": 4, "Bình": 4, "Việt": 4, "Tùng": 4, "Toàn": 4, "Kiên": 3,
+    "Hưng": 3, "Mạnh": 3, "Tiến": 3, "Lâm": 3, "Hòa": 3, "Thanh": 3, "Vinh": 3, "Quân": 3, "Đạt": 3,
+}  # fmt: skip
+GIVEN_FEMALE_WEIGHTS: dict[str, float] = {
+    "Linh": 9, "Hương": 9, "Trang": 8, "Hà": 7, "Lan": 7, "Anh": 7, "Hằng": 6, "Thảo": 6, "Huyền": 6,
+    "Ngọc": 5, "Hoa": 5, "Hạnh": 5, "Nhung": 5, "Mai": 5, "Dung": 5, "Yến": 5, "Phương": 5, "Thủy": 5,
+    "Thu": 4, "Nga": 4, "Hiền": 4, "Loan": 4, "Oanh": 3, "Vân": 3, "Quỳnh": 3, "Ly": 3, "Liên": 3,
+    "Huệ": 3, "Hồng": 3, "Giang": 3, "Trinh": 3, "Tâm": 3, "Thúy": 3, "Nguyệt": 2, "Chi": 2,
+}  # fmt: skip
+
+
+def given_names(male: bool) -> list[tuple[str, float]]:
+    """The given names of one sex with their weights (skewed: the common names carry most people)."""
+    names, weights = (GIVEN_MALE, GIVEN_MALE_WEIGHTS) if male else (GIVEN_FEMALE, GIVEN_FEMALE_WEIGHTS)
+    return [(name, float(weights.get(name, 1.0))) for name in names]
+
 
 ETHNICITIES: list[tuple[str, float]] = [
     ("Kinh", 86.0),

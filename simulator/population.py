@@ -79,8 +79,13 @@ def make_population(
     geo: Geo,
     as_of: dt.date,
     rates: dict[str, float],
+    home_communes: int | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """People (semantic frame, one row per master citizen) and households."""
+    """People (semantic frame, one row per master citizen) and households.
+
+    `home_communes`: households live only in the province's first N current communes (a small scenario with
+    a whole province's people per commune); records can still name any commune of the province (moves).
+    """
     asd = day(as_of)
     m = _households(rng, n)
     hh = m["hh"].to_numpy()
@@ -91,7 +96,11 @@ def make_population(
     idx = np.arange(n)
 
     # household geography: a pre-2025 commune and its default successor
-    h_old_i = rng.integers(0, len(geo.old), nh)
+    homes = np.arange(len(geo.old))
+    if home_communes:
+        first = geo.current["commune_code"].to_numpy()[:home_communes]
+        homes = np.flatnonzero(isin(geo.old["new_commune_code"].to_numpy(), first))
+    h_old_i = homes[rng.integers(0, len(homes), nh)]
     h_old = geo.old["commune_code"].to_numpy()[h_old_i]
     h_cur = geo.old["new_commune_code"].to_numpy()[h_old_i]
     h_oldprov = geo.old["province_code"].to_numpy()[h_old_i]
@@ -144,7 +153,7 @@ def make_population(
     fam = np.where(gc & hm[hh], fam[head_of], fam)
     mid_m = weighted(rng, N.MIDDLE_MALE, n)
     mid_f = weighted(rng, N.MIDDLE_FEMALE, n)
-    giv = np.where(male, rng.integers(0, len(N.GIVEN_MALE), n), rng.integers(0, len(N.GIVEN_FEMALE), n))
+    giv = np.where(male, weighted(rng, N.given_names(True), n), weighted(rng, N.given_names(False), n))
     mid = np.where(male, mid_m, mid_f)
 
     # ethnicity mostly shared by the household

@@ -70,7 +70,7 @@ def add_ghosts(ctx: Ctx, k: int, min_age: int = 0, max_age: int = 90) -> np.ndar
     years = pd.Series(birth.astype("datetime64[D]")).dt.year.to_numpy()
     fam = weighted(rng, N.FAMILY_NAMES, k)
     mid = np.where(male, weighted(rng, N.MIDDLE_MALE, k), weighted(rng, N.MIDDLE_FEMALE, k))
-    giv = np.where(male, rng.integers(0, len(N.GIVEN_MALE), k), rng.integers(0, len(N.GIVEN_FEMALE), k))
+    giv = np.where(male, weighted(rng, N.given_names(True), k), weighted(rng, N.given_names(False), k))
     oi = rng.integers(0, len(geo.old), k)
     prefix = rng.choice(geo.id_prefixes, k)
     d4 = (2 * (years // 100 - 19) + (~male).astype("int64")).astype(str)

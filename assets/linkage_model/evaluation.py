@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from .features import holdout_sql
+from .features import holdout_sql, splink_views
 from .model import Thresholds
+from .scoring import normalise_sql, score
 
 CURVE_THRESHOLDS = (
     0.05,
@@ -54,14 +55,12 @@ def holdout_evaluation(
     con, splink_model: dict[str, Any], thresholds: Thresholds, staging: str, schema: str, size: int
 ) -> dict[str, Any]:
     """Precision/recall curve on up to `size` ID-linked records scored without their ID (numbers only)."""
-    from .predict import _splink_views, normalise_sql, score
-
     holdout = f"{schema}.lk_holdout"
     con.execute(f"create or replace table {holdout} as {holdout_sql(size, staging)}")
     n = con.execute(f"select count(*) from {holdout}").fetchone()[0]
     if n == 0:
         return {"records": 0}
-    views = _splink_views(con, schema, f"{schema}.lk_master", holdout, suffix="_holdout")
+    views = splink_views(con, schema, f"{schema}.lk_master", holdout, suffix="_holdout")
     candidates = f"{schema}.holdout_candidates"
     score(con, splink_model, *views, candidates)
     best = f"{schema}.holdout_best"

@@ -20,6 +20,17 @@ FEATURE_COLUMNS = (
     "commune_code",
     "mother_id",
     "mother_name_unaccented",
+    "father_name_norm",
+    "spouse_id",
+    "spouse_name_norm",
+    "death_date",
+)
+
+# A hash of every compared field of one side: a steward's decision stands while both sides' hashes do.
+FINGERPRINT = (
+    "md5(concat_ws('|', "
+    + ", ".join(f"coalesce(cast({c} as varchar), '')" for c in FEATURE_COLUMNS)
+    + ")) as fingerprint"
 )
 
 SECTOR_VIEWS = {
@@ -37,13 +48,31 @@ _SPLIT = """
 
 
 def master_sql(staging: str = "staging") -> str:
-    """Every master citizen with the comparison columns (the mother's name through `mother_id`)."""
+    """Every master citizen with the comparison columns and the people around them.
+
+    The mother and father through `mother_id` / `father_id`; the spouse through the household (the other of
+    HEAD and SPOUSE, of the other sex). Where the master has no birth date, the birth year the personal ID
+    encodes (digits 4-6) stands in, at year precision.
+    """
     return f"""
     with citizens as (
         select * from {staging}.stg_population__citizen
+        where personal_id is not null
     ),
-    mothers as (
-        select personal_id, name_unaccented from citizens
+    couples as (
+        select personal_id, household_id, sex, name_norm
+        from citizens
+        where relation_to_head in ('HEAD', 'SPOUSE') and household_id is not null
+    ),
+    spouses as (
+        select a.personal_id, min(b.personal_id) as spouse_id, min(b.name_norm) as spouse_name_norm
+        from couples as a
+        join couples as b
+            on a.household_id = b.household_id
+            and a.personal_id <> b.personal_id
+            and a.sex is distinct from b.sex
+        group by a.personal_id
+        having count(*) = 1
     )
     select
         c.personal_id as unique_id,
@@ -55,20 +84,36 @@ def master_sql(staging: str = "staging") -> str:
         c.birth_date,
         case
             when c.birth_date is not null then coalesce(c.birth_date_precision, 'day')
+            when c.id_birth_year is not null then 'year'
         end as birth_date_precision,
-        year(c.birth_date) as birth_year,
+        coalesce(year(c.birth_date), c.id_birth_year) as birth_year,
         c.sex,
         c.commune_code,
         c.mother_id,
-        mothers.name_unaccented as mother_name_unaccented
+        mothers.name_unaccented as mother_name_unaccented,
+        fathers.name_norm as father_name_norm,
+        spouses.spouse_id,
+        spouses.spouse_name_norm,
+        c.death_date,
+        c.full_name,
+        case
+            when c.birth_date is null and c.id_birth_year is not null then '~' || c.id_birth_year || ' (ID)'
+            when c.birth_date_precision = 'year' then strftime(c.birth_date, '%Y')
+            when c.birth_date_precision = 'month' then strftime(c.birth_date, '%Y-%m')
+            else strftime(c.birth_date, '%Y-%m-%d')
+        end as birth_text
     from citizens as c
-    left join mothers
+    left join citizens as mothers
         on c.mother_id = mothers.personal_id
-    where c.personal_id is not null
+    left join citizens as fathers
+        on c.father_id = fathers.personal_id
+    left join spouses
+        on c.personal_id = spouses.personal_id
     """
 
 
 def _sector_select(source: str, view: str, staging: str) -> str:
+    none = "cast(null as varchar)"
     if source == "children":
         mother = """
             case when mother_id_kind in ('id12', 'repaired12') then mother_id12 end as mother_id,
@@ -79,14 +124,29 @@ def _sector_select(source: str, view: str, staging: str) -> str:
             cast(null as varchar) as mother_id,
             case when entry_type = 'KHAI_SINH' then mother_name_unaccented end as mother_name_unaccented"""
     else:
-        mother = """
-            cast(null as varchar) as mother_id,
-            cast(null as varchar) as mother_name_unaccented"""
+        mother = f"""
+            {none} as mother_id,
+            {none} as mother_name_unaccented"""
+    if source == "civil":
+        # a birth entry names the father, a marriage entry the wife (the subject is the husband), a death
+        # entry the date of death
+        around = """
+            case when entry_type = 'KHAI_SINH' then father_name_norm end as father_name_norm,
+            case when entry_type = 'KET_HON' and regexp_matches(spouse_id_clean, '^[0-9]{12}$')
+                then spouse_id_clean end as spouse_id,
+            case when entry_type = 'KET_HON' then spouse_name_norm end as spouse_name_norm,
+            case when entry_type = 'KHAI_TU' then death_date end as death_date"""
+    else:
+        around = f"""
+            {none} as father_name_norm,
+            {none} as spouse_id,
+            {none} as spouse_name_norm,
+            cast(null as date) as death_date"""
     return f"""
         select
             source, source_record_id, id_kind, id12, id9,
             name_norm, name_unaccented, family_name, middle_name, given_name,
-            birth_date, sex, commune_code,{mother}
+            birth_date, sex, commune_code, full_name,{mother},{around}
         from {staging}.{view}"""
 
 
@@ -148,6 +208,12 @@ def _records_sql(staging: str, sources: tuple[str, ...], holdout: int | None) ->
         commune_code,
         mother_id,
         mother_name_unaccented,
+        father_name_norm,
+        spouse_id,
+        spouse_name_norm,
+        death_date,
+        full_name,
+        strftime(birth_date, '%Y-%m-%d') as birth_text,
         source,
         source_record_id{label}
     from residue{sample}
@@ -158,6 +224,14 @@ def build_inputs(con, schema: str, staging: str = "staging") -> tuple[str, str]:
     """Materialise `<schema>.lk_master` and `<schema>.lk_records`; return their qualified names."""
     con.execute(f"create schema if not exists {schema}")
     master, records = f"{schema}.lk_master", f"{schema}.lk_records"
-    con.execute(f"create or replace table {master} as {master_sql(staging)}")
-    con.execute(f"create or replace table {records} as {residue_sql(staging)}")
+    con.execute(f"create or replace table {master} as select *, {FINGERPRINT} from ({master_sql(staging)})")
+    con.execute(f"create or replace table {records} as select *, {FINGERPRINT} from ({residue_sql(staging)})")
     return master, records
+
+
+def splink_views(con, schema: str, master: str, records: str, suffix: str = "") -> tuple[str, str]:
+    """Views with exactly the feature columns (Splink wants the same columns on both inputs)."""
+    cols = ", ".join(FEATURE_COLUMNS)
+    con.execute(f"create or replace view {schema}.splink_master{suffix} as select {cols} from {master}")
+    con.execute(f"create or replace view {schema}.splink_records{suffix} as select {cols} from {records}")
+    return f"splink_master{suffix}", f"splink_records{suffix}"  # unqualified: Splink looks columns up by name

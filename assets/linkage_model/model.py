@@ -48,7 +48,8 @@ def _name_part(part: str, label: str):
 
 
 def comparisons() -> list:
-    """Names (family, middle, given), birth date at its precision, sex, commune, mother."""
+    """Names (family, middle, given), birth date at its precision, sex, commune, and the people around the
+    record: mother, father, spouse; the date of death."""
     import splink.comparison_level_library as cll
     import splink.comparison_library as cl
 
@@ -58,7 +59,9 @@ def comparisons() -> list:
         output_column_name="birth_date",
         comparison_description="birth date, compared at the coarser precision of the two",
         comparison_levels=[
-            cll.NullLevel("birth_date"),
+            cll.CustomLevel("birth_year_l is null or birth_year_r is null", "birth date unknown on a side").configure(
+                is_null_level=True
+            ),
             cll.CustomLevel(f"{day} and birth_date_l = birth_date_r", "same day"),
             cll.CustomLevel(
                 "(birth_date_precision_l = 'month' or birth_date_precision_r = 'month')"
@@ -99,6 +102,43 @@ def comparisons() -> list:
             cll.ElseLevel().configure(label_for_charts="different"),
         ],
     )
+    father = cl.CustomComparison(
+        output_column_name="father",
+        comparison_description="the father's name (civil birth entries)",
+        comparison_levels=[
+            cll.NullLevel("father_name_norm"),
+            cll.ExactMatchLevel("father_name_norm").configure(label_for_charts="same father name"),
+            cll.JaroWinklerLevel("father_name_norm", 0.9).configure(label_for_charts="similar father name"),
+            cll.ElseLevel().configure(label_for_charts="different"),
+        ],
+    )
+    spouse = cl.CustomComparison(
+        output_column_name="spouse",
+        comparison_description="the spouse (civil marriage entries; master: the other of HEAD and SPOUSE)",
+        comparison_levels=[
+            cll.CustomLevel(
+                "(spouse_id_l is null and spouse_name_norm_l is null)"
+                " or (spouse_id_r is null and spouse_name_norm_r is null)",
+                "spouse unknown on a side",
+            ).configure(is_null_level=True),
+            cll.CustomLevel("spouse_id_l = spouse_id_r", "same spouse ID"),
+            cll.CustomLevel("spouse_name_norm_l = spouse_name_norm_r", "same spouse name"),
+            cll.CustomLevel(
+                "jaro_winkler_similarity(spouse_name_norm_l, spouse_name_norm_r) >= 0.9", "similar spouse name"
+            ),
+            cll.ElseLevel().configure(label_for_charts="different"),
+        ],
+    )
+    death = cl.CustomComparison(
+        output_column_name="death",
+        comparison_description="the date of death (civil death entries; the master's when it has one)",
+        comparison_levels=[
+            cll.NullLevel("death_date"),
+            cll.ExactMatchLevel("death_date").configure(label_for_charts="same date of death"),
+            cll.CustomLevel("abs(date_diff('day', death_date_l, death_date_r)) <= 31", "within a month"),
+            cll.ElseLevel().configure(label_for_charts="different"),
+        ],
+    )
     sex = cl.CustomComparison(
         output_column_name="sex",
         comparison_description="sex",
@@ -125,14 +165,19 @@ def comparisons() -> list:
         sex,
         commune,
         mother,
+        father,
+        spouse,
+        death,
     ]
 
 
 def blocking_rules() -> list:
     """OR-ed equi-join rules: each needs two or three agreeing fields (no province-wide cross join).
 
-    Between them a pair is found when the name is right (any date or place), or the date is right and either
-    the place or one name part is right (a typo, a move).
+    Between them a pair is found when the name is right with the birth year or the commune, or the date is
+    right and either the place or one name part is right (a typo, a move), or the mother's or the spouse's ID
+    agrees. Each key holds at most the people of one name in one birth year or one commune (≈ 100 at 1.5 M
+    people), so comparisons per record stay bounded as the province grows.
     """
     from splink import block_on
 
@@ -141,8 +186,9 @@ def blocking_rules() -> list:
         block_on("birth_date", "commune_code"),
         block_on("birth_date", "given_unaccented"),
         block_on("birth_date", "family_unaccented", "middle_unaccented"),
-        block_on("family_unaccented", "given_unaccented", "commune_code"),
+        block_on("name_unaccented", "commune_code"),
         block_on("mother_id", "birth_year"),
+        block_on("spouse_id"),
     ]
 
 
@@ -197,8 +243,23 @@ def make_linker(db_api, master_table: str, records_table: str, settings):
     return Linker([master, records], settings, log_level=None)
 
 
-def train_on(db_api, master_table: str, records_table: str, *, seed: int = 42, u_max_pairs: float = 2e7) -> dict:
-    """Estimate the model on two input tables: λ from deterministic rules, u by random sampling, m by EM."""
+def train_on(
+    db_api,
+    master_table: str,
+    records_table: str,
+    labelled: tuple[str, str] | None = None,
+    *,
+    labelled_db_api=None,
+    seed: int = 42,
+    u_max_pairs: float = 2e7,
+) -> dict:
+    """Estimate the model: λ from deterministic rules and u by random sampling (master × the residue); m from
+    the records an ID links (`labelled`: master and those records with a `person_label` column: the pairs the
+    ID names are true matches), else by EM on the residue.
+
+    EM at a province's name density takes namesakes in one commune for matches (it learned that 70 % of
+    matches have a different birth date); the ID-linked records carry the same fields with their real errors.
+    """
     from splink import block_on
 
     linker = make_linker(db_api, master_table, records_table, settings_creator())
@@ -210,23 +271,46 @@ def train_on(db_api, master_table: str, records_table: str, *, seed: int = 42, u
         recall=0.9,
     )
     linker.training.estimate_u_using_random_sampling(max_pairs=u_max_pairs, seed=seed)
-    for rule in training_blocking_rules():
-        linker.training.estimate_parameters_using_expectation_maximisation(rule, estimate_without_term_frequencies=True)
-    return floor_m_probabilities(linker.misc.save_model_to_json(out_path=None))
+    if labelled is None:
+        for rule in training_blocking_rules():
+            linker.training.estimate_parameters_using_expectation_maximisation(
+                rule, estimate_without_term_frequencies=True
+            )
+        return floor_m_probabilities(linker.misc.save_model_to_json(out_path=None))
+    model = linker.misc.save_model_to_json(out_path=None)
+    by_labels = make_linker(labelled_db_api or db_api, *labelled, settings_creator())
+    by_labels.training.estimate_m_from_label_column("person_label")
+    m_model = by_labels.misc.save_model_to_json(out_path=None)
+    m_levels = {
+        c["output_column_name"]: [lv.get("m_probability") for lv in c["comparison_levels"]]
+        for c in m_model["comparisons"]
+    }
+    for comparison in model["comparisons"]:
+        for level, m in zip(comparison["comparison_levels"], m_levels[comparison["output_column_name"]], strict=True):
+            if not level.get("is_null_level"):
+                level["m_probability"] = m
+    return floor_m_probabilities(model)
 
 
 M_FLOOR = 0.002
+# A birth date wrong by more than a year, and not by one digit or a day/month swap, is much rarer in a true
+# match than a typo: at a province's name density a namesake in the same commune is likelier.
+LEVEL_FLOORS = {("birth_date", "different"): 0.0002}
 
 
 def floor_m_probabilities(splink_model: dict[str, Any], floor: float = M_FLOOR) -> dict[str, Any]:
-    """Give every level at least `floor` of the matches (then renormalise).
+    """Give every level at least `floor` of the matches (`LEVEL_FLOORS` where named; then renormalise).
 
     EM on a residue without typos or wrong sexes learns m = 0 for those levels, i.e. an infinite veto; in real
     data one typo or one wrong field must cost evidence, not rule a person out.
     """
     for comparison in splink_model["comparisons"]:
         levels = [lv for lv in comparison["comparison_levels"] if not lv.get("is_null_level")]
-        ms = [max(float(lv.get("m_probability") or 0.0), floor) for lv in levels]
+        name = comparison.get("output_column_name")
+        ms = [
+            max(float(lv.get("m_probability") or 0.0), LEVEL_FLOORS.get((name, lv.get("label_for_charts")), floor))
+            for lv in levels
+        ]
         total = sum(ms)
         for level, m in zip(levels, ms, strict=True):
             level["m_probability"] = m / total
@@ -240,6 +324,7 @@ def train_model(
     thresholds: Thresholds | None = None,
     staging: str = "staging",
     seed: int = 42,
+    label_records: int = 100_000,
 ) -> Path:
     """Retrain on a warehouse whose staging layer is built (the residue against the master); save the model.
 
@@ -248,7 +333,7 @@ def train_model(
     import duckdb
     from splink import DuckDBAPI
 
-    from .features import build_inputs
+    from .features import FEATURE_COLUMNS, build_inputs, holdout_sql, splink_views
 
     out = Path(out_path or MODEL_PATH)
     if thresholds is None:
@@ -257,33 +342,40 @@ def train_model(
     schema = "linkage_work"
     try:
         master, records = build_inputs(con, schema, staging)
-        views = _splink_views(con, schema, master, records)
+        views = splink_views(con, schema, master, records)
         n_master = con.execute(f"select count(*) from {master}").fetchone()[0]
         n_records = con.execute(f"select count(*) from {records}").fetchone()[0]
+        con.execute(f"create or replace table {schema}.lk_labelled as {holdout_sql(label_records, staging)}")
+        n_labelled = con.execute(f"select count(*) from {schema}.lk_labelled").fetchone()[0]
+        cols = ", ".join(FEATURE_COLUMNS)
+        con.execute(
+            f"create or replace view {schema}.splink_master_labelled as "
+            f"select {cols}, unique_id as person_label from {master}"
+        )
+        con.execute(
+            f"create or replace view {schema}.splink_records_labelled as "
+            f"select {cols}, true_personal_id as person_label from {schema}.lk_labelled"
+        )
+        labelled = ("splink_master_labelled", "splink_records_labelled") if n_labelled else None
         # its own cursor (DuckDB 2 allows one open result per cursor), its work tables in `schema`
         db_api = DuckDBAPI(con.cursor(), output_schema=schema)
-        splink_model = train_on(db_api, *views, seed=seed)
+        labelled_db_api = DuckDBAPI(con.cursor(), output_schema=schema)  # Splink registers a name once per API
+        splink_model = train_on(db_api, *views, labelled, labelled_db_api=labelled_db_api, seed=seed)
     finally:
         con.execute(f"drop schema if exists {schema} cascade")
         con.close()
     meta = {
         "trained_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        "trained_on": {"master_rows": int(n_master), "residue_rows": int(n_records)},
+        "trained_on": {
+            "master_rows": int(n_master),
+            "residue_rows": int(n_records),
+            "id_linked_records_for_m": int(n_labelled),
+        },
         "seed": seed,
         "splink_version": _splink_version(),
     }
     save_model(splink_model, thresholds, meta, out)
     return out
-
-
-def _splink_views(con, schema: str, master: str, records: str) -> tuple[str, str]:
-    """Views with exactly the feature columns (Splink wants the same columns on both inputs)."""
-    from .features import FEATURE_COLUMNS
-
-    cols = ", ".join(FEATURE_COLUMNS)
-    con.execute(f"create or replace view {schema}.splink_master as select {cols} from {master}")
-    con.execute(f"create or replace view {schema}.splink_records as select {cols} from {records}")
-    return "splink_master", "splink_records"  # unqualified: Splink looks columns up by table name
 
 
 def _splink_version() -> str:

@@ -80,6 +80,8 @@ class Person:
     commune: str
     mother_id: str | None = None
     precision: str = "day"
+    household_id: str | None = None
+    relation: str | None = None
 
 
 def people(n: int = 400, seed: int = 3) -> list[Person]:
@@ -109,20 +111,25 @@ def load(con, master: list[Person], records: list[dict]) -> None:
     con.execute("create schema if not exists handmade")
     con.execute(
         """create or replace table handmade.master (personal_id varchar, full_name varchar, birth_date date,
-           birth_date_precision varchar, sex varchar, commune_code varchar, mother_id varchar)"""
+           birth_date_precision varchar, sex varchar, commune_code varchar, mother_id varchar,
+           household_id varchar, relation_to_head varchar)"""
     )
     con.executemany(
-        "insert into handmade.master values (?, ?, ?, ?, ?, ?, ?)",
-        [[p.personal_id, p.name, p.birth_date, p.precision, p.sex, p.commune, p.mother_id] for p in master],
+        "insert into handmade.master values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            [p.personal_id, p.name, p.birth_date, p.precision, p.sex, p.commune, p.mother_id, p.household_id]
+            + [p.relation]
+            for p in master
+        ],
     )
     con.execute(
         """create or replace table handmade.records (source varchar, source_record_id varchar,
            full_name varchar,
            birth_date date, sex varchar, commune_code varchar, id12 varchar, mother_id varchar,
-           mother_name varchar, entry_type varchar)"""
+           mother_name varchar, entry_type varchar, spouse_name varchar, spouse_id varchar)"""
     )
     con.executemany(
-        "insert into handmade.records values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "insert into handmade.records values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [
             [
                 r["source"],
@@ -135,6 +142,8 @@ def load(con, master: list[Person], records: list[dict]) -> None:
                 r.get("mother_id"),
                 r.get("mother_name"),
                 r.get("entry_type"),
+                r.get("spouse_name"),
+                r.get("spouse_id"),
             ]
             for r in records
         ],
@@ -148,7 +157,8 @@ def load(con, master: list[Person], records: list[dict]) -> None:
     con.execute(
         f"""create or replace view staging.stg_population__citizen as
             select personal_id, {names.format(c="full_name")}, birth_date, birth_date_precision, sex,
-                   commune_code,
+                   commune_code, full_name, cast(null as integer) as id_birth_year, household_id,
+                   relation_to_head, cast(null as varchar) as father_id, cast(null as date) as death_date,
                    mother_id, cast(null as varchar) as legacy_id9, cast(null as boolean) as legacy_id9_valid
             from handmade.master"""
     )
@@ -167,7 +177,10 @@ def load(con, master: list[Person], records: list[dict]) -> None:
                        birth_date, sex, commune_code, entry_type,
                        case when mother_id is null then 'missing' else 'id12' end as mother_id_kind,
                        mother_id as mother_id12,
-                       replace(strip_accents(lower(mother_name)), 'đ', 'd') as mother_name_unaccented
+                       replace(strip_accents(lower(mother_name)), 'đ', 'd') as mother_name_unaccented,
+                       full_name, cast(null as varchar) as father_name_norm,
+                       lower(trim(spouse_name)) as spouse_name_norm,
+                       spouse_id as spouse_id_clean, cast(null as date) as death_date
                 from handmade.records where source = '{source}'"""
         )
 

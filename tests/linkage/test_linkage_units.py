@@ -22,6 +22,8 @@ from assets.linkage_model.predict import (
     record_decision,
     scale_prior,
 )
+from assets.linkage_model.review import ReviewError
+from assets.linkage_model.scoring import COMPARISON_NAMES
 from tests.linkage.handmade import COMMUNES, Person, load, people, record_of
 
 AS_OF = dt.date(2026, 11, 25)
@@ -132,19 +134,29 @@ def test_review_decisions_are_applied_next_night(world):
         decided_by="steward-1",
     )
     linked_pair = con.execute(f"select source, source_record_id, personal_id from {LINKS_TABLE} limit 1").fetchone()
-    record_decision(
-        con,
-        source=linked_pair[0],
-        source_record_id=linked_pair[1],
-        personal_id=linked_pair[2],
-        decision="reject",
-        decided_by="steward-1",
-    )
+    with pytest.raises(ReviewError, match="row 1: the pair is not in the review queue"):
+        record_decision(
+            con,
+            source=linked_pair[0],
+            source_record_id=linked_pair[1],
+            personal_id=linked_pair[2],
+            decision="reject",
+            decided_by="steward-1",
+        )
+    with pytest.raises(ReviewError, match="no reviewer named"):
+        record_decision(
+            con,
+            source="civil",
+            source_record_id="namesake_unknown_commune",
+            personal_id=right,
+            decision="accept",
+            decided_by=" ",
+        )
     link_night(con, AS_OF + dt.timedelta(days=1), holdout_size=0)
     made = links(con)
-    assert made.get(tuple(linked_pair[:2]), (None,))[0] != linked_pair[2], "a rejected pair is never proposed again"
+    assert made[linked_pair[:2]][0] == linked_pair[2], "a refused decision changed nothing"
     queued = {r[0] for r in con.execute(f"select personal_id from {REVIEW_TABLE}").fetchall()}
-    assert linked_pair[2] not in queued
+    assert other not in queued, "a rejected pair is never proposed again"
     # with the namesake in the other commune rejected, the remaining candidate stands alone
     assert made[("civil", "namesake_unknown_commune")][0] == right
 
@@ -159,7 +171,7 @@ def test_review_decisions_are_applied_next_night(world):
     link_night(con, AS_OF + dt.timedelta(days=2), holdout_size=0)
     assert links(con)[("civil", "namesake_unknown_commune")] == (right, 1.0, "review_accepted")
     n = con.execute(f"select count(*) from {DECISIONS_TABLE}").fetchone()[0]
-    assert n == 3, "decisions survive the nights"
+    assert n == 2, "decisions survive the nights (refused ones were never kept)"
 
 
 def test_a_person_can_be_linked_by_two_records_of_a_source(world):
@@ -167,7 +179,8 @@ def test_a_person_can_be_linked_by_two_records_of_a_source(world):
     con, master, _ = world
     p = master["079100000005"]
     con.execute(
-        "insert into handmade.records values ('vaccination', 'second', ?, ?, ?, ?, null, null, null, null)",
+        "insert into handmade.records (source, source_record_id, full_name, birth_date, sex, commune_code) "
+        "values ('vaccination', 'second', ?, ?, ?, ?)",
         [p.name, p.birth_date, p.sex, p.commune],
     )
     link_night(con, AS_OF, holdout_size=0)
@@ -197,15 +210,8 @@ def test_model_file_loads_with_thresholds():
     assert isinstance(thresholds, Thresholds) and 0 < thresholds.review <= thresholds.accept < 1
     assert meta["trained_on"]["master_rows"] > 0
     labels = level_labels(splink_model)
-    assert set(labels) == {
-        "family_name",
-        "middle_name",
-        "given_name",
-        "birth_date",
-        "sex",
-        "commune",
-        "mother",
-    }
+    assert set(labels) == set(COMPARISON_NAMES)
+    assert {"mother", "father", "spouse", "death", "commune", "birth_date", "sex"} <= set(labels)
     assert labels["sex"] == {-1: "missing on a side", 1: "same", 0: "different"}
     for comparison in splink_model["comparisons"]:
         for level in comparison["comparison_levels"]:
@@ -247,6 +253,6 @@ def test_result_holds_numbers_only(world):
     con, _, _ = world
     result = link_night(con, AS_OF, holdout_size=0)
     for name, value in dataclasses.asdict(result).items():
-        if name in ("seconds", "thresholds", "holdout", "charts"):
+        if name in ("seconds", "thresholds", "holdout", "charts", "review_workbooks"):  # numbers, paths
             continue
         assert isinstance(value, int), name
