@@ -15,7 +15,7 @@ from pathlib import Path
 import dagster as dg
 
 from assets.linkage_model.model import load_model
-from orchestration.resources import NightResource, WarehouseResource
+from assets.resources import NightResource, WarehouseResource
 
 WRITEBACK_KEY = dg.AssetKey(["writeback", "enrichment_files"])
 

@@ -166,7 +166,7 @@ def _check_sqlite_targets(urls: dict[str, str], truth: str | None) -> None:
 
 
 @main.command()
-@click.option("--scenario", required=True, type=click.Choice(["tiny", "tiny_clean", "demo", "province"]))
+@click.option("--scenario", required=True, type=click.Choice(["tiny", "tiny_clean", "dense", "demo", "province"]))
 @click.option("--seed", default=0, show_default=True, type=int)
 @as_of_option
 @click.option("--truth", default=None, help="Ground-truth file (default data/sources/ground_truth.parquet).")
