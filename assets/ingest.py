@@ -442,7 +442,10 @@ def _load(con, contract, batches, as_of, extracted_at, max_quarantine_share, url
                     from {issues} group by _row
                 ),
                 bad_values as (
-                    select _row, json_group_object(column_name, value)::varchar as row_json
+                    -- keys in column order (json_group_object's order depends on the threads)
+                    select _row, to_json(map_from_entries(
+                               list(struct_pack(k := column_name, v := value) order by column_name)
+                           ))::varchar as row_json
                     from (
                         select distinct issues._row, issues.column_name, issues.value from {issues} as issues
                         {

@@ -283,6 +283,10 @@ def social(ctx: Ctx, clean: bool) -> dict:
         stop = np.where(da, 10**9, stop)
         recent_death = m_dead & ~da & (dth > asd - 330)
         pad = pick(rng, recent_death, r["paid_after_death"], minimum=1)
+        # at least one of them linked by its own ID, so that the rule is planted under ID-only linkage too
+        by_id = recent_death & np.isin(f["link_class"].to_numpy(), ["personal_id", "legacy_id"])
+        if not (pad & by_id).any():
+            pad |= pick(rng, by_id, r["paid_after_death"], minimum=1)
         stop = np.where(pad, dth + rng.integers(35, 80, n), stop)
     f["active"] = active
     # payments: the last 12 monthly periods, paid on the 10th
