@@ -47,6 +47,30 @@ def _name_part(part: str, label: str):
     )
 
 
+def _relative(relative: str, description: str, id_column: str, name_column: str):
+    """A person around the record (mother, spouse): the same ID, else the same or a similar name."""
+    import splink.comparison_level_library as cll
+    import splink.comparison_library as cl
+
+    return cl.CustomComparison(
+        output_column_name=relative,
+        comparison_description=description,
+        comparison_levels=[
+            cll.CustomLevel(
+                f"({id_column}_l is null and {name_column}_l is null)"
+                f" or ({id_column}_r is null and {name_column}_r is null)",
+                f"{relative} unknown on a side",
+            ).configure(is_null_level=True),
+            cll.CustomLevel(f"{id_column}_l = {id_column}_r", f"same {relative} ID"),
+            cll.CustomLevel(f"{name_column}_l = {name_column}_r", f"same {relative} name"),
+            cll.CustomLevel(
+                f"jaro_winkler_similarity({name_column}_l, {name_column}_r) >= 0.9", f"similar {relative} name"
+            ),
+            cll.ElseLevel().configure(label_for_charts="different"),
+        ],
+    )
+
+
 def comparisons() -> list:
     """Names (family, middle, given), birth date at its precision, sex, commune, and the people around the
     record: mother, father, spouse; the date of death."""
@@ -84,24 +108,7 @@ def comparisons() -> list:
             cll.ElseLevel().configure(label_for_charts="different"),
         ],
     )
-    mother = cl.CustomComparison(
-        output_column_name="mother",
-        comparison_description="the mother: her personal ID, else her name",
-        comparison_levels=[
-            cll.CustomLevel(
-                "(mother_id_l is null and mother_name_unaccented_l is null)"
-                " or (mother_id_r is null and mother_name_unaccented_r is null)",
-                "mother unknown on a side",
-            ).configure(is_null_level=True),
-            cll.CustomLevel("mother_id_l = mother_id_r", "same mother ID"),
-            cll.CustomLevel("mother_name_unaccented_l = mother_name_unaccented_r", "same mother name"),
-            cll.CustomLevel(
-                "jaro_winkler_similarity(mother_name_unaccented_l, mother_name_unaccented_r) >= 0.9",
-                "similar mother name",
-            ),
-            cll.ElseLevel().configure(label_for_charts="different"),
-        ],
-    )
+    mother = _relative("mother", "the mother: her personal ID, else her name", "mother_id", "mother_name_unaccented")
     father = cl.CustomComparison(
         output_column_name="father",
         comparison_description="the father's name (civil birth entries)",
@@ -112,22 +119,11 @@ def comparisons() -> list:
             cll.ElseLevel().configure(label_for_charts="different"),
         ],
     )
-    spouse = cl.CustomComparison(
-        output_column_name="spouse",
-        comparison_description="the spouse (civil marriage entries; master: the other of HEAD and SPOUSE)",
-        comparison_levels=[
-            cll.CustomLevel(
-                "(spouse_id_l is null and spouse_name_norm_l is null)"
-                " or (spouse_id_r is null and spouse_name_norm_r is null)",
-                "spouse unknown on a side",
-            ).configure(is_null_level=True),
-            cll.CustomLevel("spouse_id_l = spouse_id_r", "same spouse ID"),
-            cll.CustomLevel("spouse_name_norm_l = spouse_name_norm_r", "same spouse name"),
-            cll.CustomLevel(
-                "jaro_winkler_similarity(spouse_name_norm_l, spouse_name_norm_r) >= 0.9", "similar spouse name"
-            ),
-            cll.ElseLevel().configure(label_for_charts="different"),
-        ],
+    spouse = _relative(
+        "spouse",
+        "the spouse (civil marriage entries; master: the other of HEAD and SPOUSE)",
+        "spouse_id",
+        "spouse_name_norm",
     )
     death = cl.CustomComparison(
         output_column_name="death",
