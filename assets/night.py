@@ -161,12 +161,17 @@ def begin_night(con, as_of: dt.date, run_id: str) -> None:
     )
 
 
-def claim_night(con, as_of: dt.date, run_id: str, step: str) -> None:
-    """The night is `running` in this run, now at `step` (begun by this run already, or begun now)."""
+def _own_night(con, as_of: dt.date, run_id: str) -> None:
+    """The night's status row belongs to this run (begun now unless this run began it)."""
     ensure_status_table(con)
-    row = con.execute("select run_id, status from meta.night_status where as_of = ?", [as_of]).fetchone()
+    row = con.execute("select run_id from meta.night_status where as_of = ?", [as_of]).fetchone()
     if row is None or row[0] != run_id:
         begin_night(con, as_of, run_id)
+
+
+def claim_night(con, as_of: dt.date, run_id: str, step: str) -> None:
+    """The night is `running` in this run, now at `step` (begun by this run already, or begun now)."""
+    _own_night(con, as_of, run_id)
     con.execute(
         "update meta.night_status set status = 'running', step = ?, published_at = null where as_of = ?",
         [step, as_of],
@@ -175,10 +180,7 @@ def claim_night(con, as_of: dt.date, run_id: str, step: str) -> None:
 
 def mark_published(con, as_of: dt.date, run_id: str) -> None:
     """The night's marts are all written by this run."""
-    ensure_status_table(con)
-    row = con.execute("select run_id from meta.night_status where as_of = ?", [as_of]).fetchone()
-    if row is None or row[0] != run_id:
-        begin_night(con, as_of, run_id)
+    _own_night(con, as_of, run_id)
     con.execute(
         "update meta.night_status set status = 'published', step = 'marts', published_at = ? where as_of = ?",
         [utcnow(), as_of],
