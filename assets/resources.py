@@ -10,16 +10,14 @@ from zoneinfo import ZoneInfo
 import dagster as dg
 from pydantic import PrivateAttr
 
+from expectations.contracts import CATALOGUE
+
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 TIMEZONE = "Asia/Ho_Chi_Minh"
 
 # SOURCES.md: one SQLAlchemy URL per source, one environment variable each, with the embedded defaults.
 SOURCE_URL_VARIABLES: dict[str, tuple[str, str]] = {
-    "population": ("DOISOAT_POPULATION_URL", "sqlite:///data/sources/population.sqlite"),
-    "vaccination": ("DOISOAT_VACCINATION_URL", "sqlite:///data/sources/vaccination.sqlite"),
-    "social": ("DOISOAT_SOCIAL_URL", "sqlite:///data/sources/social.sqlite"),
-    "civil": ("DOISOAT_CIVIL_URL", "sqlite:///data/sources/civil.sqlite"),
-    "children": ("DOISOAT_CHILDREN_URL", "sqlite:///data/sources/children.sqlite"),
+    spec.name: (spec.url_variable, spec.default_url) for spec in CATALOGUE.values()
 }
 DEFAULT_WAREHOUSE = "data/warehouse.duckdb"
 

@@ -10,17 +10,12 @@ import pandas as pd
 
 from assets.reporting.masking import mask_id_sql, mask_name_sql
 from assets.reporting.refs import reference_sql
+from expectations.contracts import CATALOGUE
 
-SOURCES = ("population", "vaccination", "social", "civil", "children")
+SOURCES = tuple(CATALOGUE)
 CRITERIA = ("dung", "du", "sach", "song")
 
-SOURCE_LABELS = {
-    "population": ("Dân cư (CSDLQG)", "Population (master)"),
-    "vaccination": ("Tiêm chủng", "Vaccination"),
-    "social": ("Bảo trợ xã hội", "Social protection"),
-    "civil": ("Hộ tịch", "Civil status"),
-    "children": ("Trẻ em", "Children"),
-}
+SOURCE_LABELS = {spec.name: (spec.label_vi, spec.label_en) for spec in CATALOGUE.values()}
 CRITERION_LABELS = {
     "dung": ("Đúng", "Correct"),
     "du": ("Đủ", "Complete"),

@@ -48,6 +48,9 @@ class TableContract:
     table: str
     columns: tuple[tuple[str, str], ...]
     key: str | None = None
+    # The column recording each row's last change (SOURCES.md), which drives incremental extraction; None
+    # when the table has none (its changes are found by comparing key and row hash).
+    update_column: str | None = None
 
     @property
     def raw_name(self) -> str:
@@ -84,7 +87,30 @@ class TableContract:
         return pa.DataFrameSchema(columns, strict=False, name=f"{self.source}.{self.table}")
 
 
-def contract(source: str, table: str, columns: str, key: str | None = None) -> TableContract:
+def contract(
+    source: str, table: str, columns: str, key: str | None = None, updated: str | None = None
+) -> TableContract:
     """Build a contract from a compact 'name TYPE, name TYPE' list."""
     pairs = tuple(tuple(part.split()) for part in columns.split(","))
-    return TableContract(source, table, tuple((n.strip(), t.strip()) for n, t in pairs), key)
+    return TableContract(source, table, tuple((n.strip(), t.strip()) for n, t in pairs), key, updated)
+
+
+@dataclass(frozen=True)
+class SourceSpec:
+    """One source system (SOURCES.md): its name, the variable holding its SQLAlchemy URL, its tables."""
+
+    name: str
+    url_variable: str
+    default_url: str
+    tables: tuple[TableContract, ...]
+    label_vi: str
+    label_en: str
+    # The authoritative master: without it nothing can be reconciled.
+    master: bool = False
+
+
+def source(name: str, tables: tuple[TableContract, ...], label_vi: str, label_en: str, master: bool = False):
+    """A source with SOURCES.md's URL variable (`DOISOAT_<NAME>_URL`) and embedded SQLite default."""
+    return SourceSpec(
+        name, f"DOISOAT_{name.upper()}_URL", f"sqlite:///data/sources/{name}.sqlite", tables, label_vi, label_en, master
+    )

@@ -1,6 +1,6 @@
 """children — child records of the labour, invalids and social affairs sector (SOURCES.md)."""
 
-from expectations.contracts.base import contract
+from expectations.contracts.base import contract, source
 
 CONTRACTS = (
     contract(
@@ -10,5 +10,8 @@ CONTRACTS = (
         "ho_ten_me VARCHAR, cccd_me VARCHAR, ma_xa VARCHAR, ma_xa_cu VARCHAR, hoan_canh VARCHAR,"
         "ngay_ra_soat VARCHAR, cap_nhat VARCHAR",
         key="ma_tre",
+        updated="cap_nhat",
     ),
 )
+
+SOURCE = source("children", CONTRACTS, "Trẻ em", "Children")

@@ -1,6 +1,6 @@
 """civil — the civil-status registry, digitised from paper books (SOURCES.md)."""
 
-from expectations.contracts.base import contract
+from expectations.contracts.base import contract, source
 
 CONTRACTS = (
     contract(
@@ -11,5 +11,8 @@ CONTRACTS = (
         "ngay_chet VARCHAR, ho_ten_cha VARCHAR, ho_ten_me VARCHAR, ho_ten_2 VARCHAR, so_dinh_danh_2 VARCHAR,"
         "trang_thai_so_hoa VARCHAR, cap_nhat_luc VARCHAR",
         key="id",
+        updated="cap_nhat_luc",
     ),
 )
+
+SOURCE = source("civil", CONTRACTS, "Hộ tịch", "Civil status")

@@ -1,6 +1,6 @@
 """social — social-protection beneficiaries, an Oracle-style system with upper-case names (SOURCES.md)."""
 
-from expectations.contracts.base import contract
+from expectations.contracts.base import contract, source
 
 CONTRACTS = (
     contract(
@@ -10,6 +10,7 @@ CONTRACTS = (
         "CATEGORY VARCHAR, COMMUNE_CODE VARCHAR, COMMUNE_CODE_OLD VARCHAR, PAY_METHOD VARCHAR,"
         "BANK_ACCOUNT VARCHAR, MONTHLY_AMOUNT INTEGER, STATUS VARCHAR, UPDATED_AT TIMESTAMP",
         key="BENEFICIARY_ID",
+        updated="UPDATED_AT",
     ),
     contract(
         "social",
@@ -18,3 +19,5 @@ CONTRACTS = (
         key="PAYMENT_ID",
     ),
 )
+
+SOURCE = source("social", CONTRACTS, "Bảo trợ xã hội", "Social protection")

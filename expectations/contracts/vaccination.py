@@ -1,6 +1,6 @@
 """vaccination — the national immunisation information system (SOURCES.md)."""
 
-from expectations.contracts.base import contract
+from expectations.contracts.base import contract, source
 
 CONTRACTS = (
     contract(
@@ -9,6 +9,7 @@ CONTRACTS = (
         "ma_doi_tuong VARCHAR, ho_ten VARCHAR, ngay_sinh VARCHAR, gioi_tinh VARCHAR, so_giay_to VARCHAR,"
         "dien_thoai VARCHAR, ma_xa VARCHAR, ma_xa_cu VARCHAR, ngay_cap_nhat VARCHAR",
         key="ma_doi_tuong",
+        updated="ngay_cap_nhat",
     ),
     contract(
         "vaccination",
@@ -19,3 +20,5 @@ CONTRACTS = (
     ),
     contract("vaccination", "ho_chieu_vac_xin", "ma_doi_tuong VARCHAR, ngay_ky VARCHAR"),
 )
+
+SOURCE = source("vaccination", CONTRACTS, "Tiêm chủng", "Vaccination")
