@@ -21,7 +21,8 @@ from dagster._core.definitions.metadata import TableMetadataSet
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, DbtProject, dbt_assets
 
 from assets.night import claim_night, mark_published
-from assets.resources import PROJECT_ROOT, NightResource, WarehouseResource
+from assets.partitions import NIGHTS, ONE_NIGHT_PER_RUN, night_of
+from assets.resources import PROJECT_ROOT, WarehouseResource
 
 DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
 # The dbt of this environment, whether or not its bin folder is on PATH (`dagster dev` run from outside).
@@ -89,7 +90,7 @@ def _relation_of_table(invocation, event) -> str | None:
     return node.get("relation_name")
 
 
-def _with_row_counts(invocation, events: list, warehouse: WarehouseResource, night: NightResource):
+def _with_row_counts(invocation, events: list, warehouse: WarehouseResource, as_of):
     """The events, tables' with `dagster/row_count` (and the night's rows where the table is keyed by `as_of`)."""
     import duckdb
 
@@ -108,7 +109,7 @@ def _with_row_counts(invocation, events: list, warehouse: WarehouseResource, nig
                 keyed = "as_of" in columns
                 night_rows = "count(*) filter (where as_of = ?)" if keyed else "null"
                 sql = f"select count(*), {night_rows} from {relation}"
-                total, tonight = con.execute(sql, [night.date()] if keyed else []).fetchone()
+                total, tonight = con.execute(sql, [as_of] if keyed else []).fetchone()
             except duckdb.Error:
                 yield event
                 continue
@@ -137,19 +138,20 @@ def _keep_artifacts(target: Path, name: str) -> None:
     shutil.rmtree(target, ignore_errors=True)
 
 
-def _dbt_build(context: AssetExecutionContext, dbt: DbtCliResource, night: NightResource, warehouse: WarehouseResource):
-    # dbt runs in a subprocess whose profile reads DOISOAT_WAREHOUSE: hand it the resolved warehouse.
-    os.environ["DOISOAT_WAREHOUSE"] = str(warehouse.resolved_path())
-    # A test runs with the selection that builds all its parents: the intermediate layer's relationship tests to
-    # a seed must not run in the staging step, before their models exist.
-    os.environ.setdefault("DBT_INDIRECT_SELECTION", "buildable")
-    dbt_vars = json.dumps({"as_of": night.date().isoformat()})
+def _dbt_build(context: AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource):
+    as_of = night_of(context)
+    # The night (the partition key) and the warehouse reach dbt as vars: `as_of` for the models, `warehouse`
+    # for the profile (dbt renders `var()` given with --vars in profiles.yml).
+    dbt_vars = json.dumps({"as_of": as_of.isoformat(), "warehouse": str(warehouse.resolved_path())})
     # One target folder per invocation (dagster-dbt's default) grows by ~11 MB a step a night: use a temporary
     # one and keep only the last night's run results and log.
     _drop_abandoned_targets()
     target = Path(tempfile.mkdtemp(prefix=f"{context.op_def.name}-", dir=RUNS_DIR))
     try:
-        invocation = dbt.cli(["build", "--vars", dbt_vars], context=context, target_path=target, raise_on_error=False)
+        # A test runs with the selection that builds all its parents: the intermediate layer's relationship tests to
+        # a seed must not run in the staging step, before their models exist.
+        args = ["build", "--vars", dbt_vars, "--indirect-selection", "buildable"]
+        invocation = dbt.cli(args, context=context, target_path=target, raise_on_error=False)
         # Row counts: dagster-dbt's fetch_row_counts() opens the DuckDB file in this process while dbt writes it
         # (it fails, and its connection then blocks the next step's), so tables are counted once dbt is done.
         # The events keep dbt's (topological) order: all are held until dbt ends.
@@ -157,7 +159,7 @@ def _dbt_build(context: AssetExecutionContext, dbt: DbtCliResource, night: Night
         if not invocation.is_successful():
             raise dg.Failure(description=_dbt_error_line(invocation), allow_retries=False)
         counting = time.perf_counter()
-        yield from _with_row_counts(invocation, events, warehouse, night)
+        yield from _with_row_counts(invocation, events, warehouse, as_of)
         context.log.info(f"row counts of the step's tables in {time.perf_counter() - counting:.2f}s")
     finally:
         _keep_artifacts(target, context.op_def.name)
@@ -169,12 +171,12 @@ def _dbt_build(context: AssetExecutionContext, dbt: DbtCliResource, night: Night
     select="resource_type:seed path:models/staging",
     dagster_dbt_translator=TRANSLATOR,
     name="dbt_staging",
+    partitions_def=NIGHTS,
+    backfill_policy=ONE_NIGHT_PER_RUN,
 )
-def dbt_staging(
-    context: AssetExecutionContext, dbt: DbtCliResource, night: NightResource, warehouse: WarehouseResource
-):
+def dbt_staging(context: AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource):
     """Reference seeds and the staging views (rename, cast, normalise)."""
-    yield from _dbt_build(context, dbt, night, warehouse)
+    yield from _dbt_build(context, dbt, warehouse)
 
 
 @dbt_assets(
@@ -183,13 +185,14 @@ def dbt_staging(
     select="path:models/intermediate path:models/marts",
     dagster_dbt_translator=TRANSLATOR,
     name="dbt_reconciliation",
+    partitions_def=NIGHTS,
+    backfill_policy=ONE_NIGHT_PER_RUN,
 )
-def dbt_reconciliation(
-    context: AssetExecutionContext, dbt: DbtCliResource, night: NightResource, warehouse: WarehouseResource
-):
+def dbt_reconciliation(context: AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource):
     """Links, rules and the marts of OUTPUTS.md; the night is `published` once they are all written."""
+    as_of = night_of(context)
     with warehouse.connect() as con:
-        claim_night(con, night.date(), context.run.run_id, step="marts")
-    yield from _dbt_build(context, dbt, night, warehouse)
+        claim_night(con, as_of, context.run.run_id, step="marts")
+    yield from _dbt_build(context, dbt, warehouse)
     with warehouse.connect() as con:
-        mark_published(con, night.date(), context.run.run_id)
+        mark_published(con, as_of, context.run.run_id)

@@ -24,7 +24,8 @@ from dagster import AssetExecutionContext
 from sqlalchemy.engine import make_url
 
 from assets.connections import first_line, libpq_uri, scrub, sqlite_uri
-from assets.resources import NightResource, SourcesResource, WarehouseResource
+from assets.partitions import NIGHTS, ONE_NIGHT_PER_RUN, night_of
+from assets.resources import SourcesResource, WarehouseResource
 from assets.text_decoding import legacy_encodings, repair_batch
 from expectations.contracts import CONTRACTS, TableContract
 
@@ -544,6 +545,8 @@ def _ingest_asset(contract: TableContract) -> dg.AssetsDefinition:
         description=f"`{contract.source}.{contract.table}` as of the night, every value as text "
         "(what breaks the pandera contract is recorded in `raw._quarantine`).",
         tags={"source": contract.source},
+        partitions_def=NIGHTS,
+        backfill_policy=ONE_NIGHT_PER_RUN,
         check_specs=[
             dg.AssetCheckSpec(
                 name="source_table_not_empty",
@@ -555,11 +558,10 @@ def _ingest_asset(contract: TableContract) -> dg.AssetsDefinition:
     )
     def _asset(
         context: AssetExecutionContext,
-        night: NightResource,
         warehouse: WarehouseResource,
         sources: SourcesResource,
     ) -> dg.MaterializeResult:
-        as_of = night.date()
+        as_of = night_of(context)
         con = warehouse.connect()
         try:
             stats = ingest_table(con, contract.source, sources.url(contract.source), contract, as_of)

@@ -17,7 +17,8 @@ from dagster import AssetExecutionContext
 
 from assets.linkage_model.model import MODEL_PATH, Thresholds, load_model, save_model, train_model
 from assets.linkage_model.predict import link_night, record_decision
-from assets.resources import NightResource, WarehouseResource
+from assets.partitions import NIGHTS, ONE_NIGHT_PER_RUN, night_of
+from assets.resources import WarehouseResource
 
 __all__ = ["linkage_probabilistic", "train_model", "record_decision", "LinkageConfig"]
 
@@ -51,13 +52,15 @@ def model_path() -> Path:
     group_name="intermediate",
     deps=STAGING_DEPS,
     kinds={"duckdb", "python", "splink"},
+    partitions_def=NIGHTS,
+    backfill_policy=ONE_NIGHT_PER_RUN,
     description="Splink links for sector records without a usable ID (above the accept threshold), "
     "the review queue between the thresholds, and stewards' decisions applied.",
 )
 def linkage_probabilistic(
-    context: AssetExecutionContext, config: LinkageConfig, night: NightResource, warehouse: WarehouseResource
+    context: AssetExecutionContext, config: LinkageConfig, warehouse: WarehouseResource
 ) -> dg.MaterializeResult:
-    as_of = night.date()
+    as_of = night_of(context)
     path = model_path()
     if config.accept is not None or config.review is not None:
         splink_model, thresholds, meta = load_model(path)

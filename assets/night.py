@@ -362,12 +362,13 @@ def rebuilds_marts(run) -> bool:
     return any(key.path[0] == "marts" for key in run.asset_selection)
 
 
-def run_as_of(run, fallback: str | None) -> dt.date:
-    from assets.resources import parse_as_of
-
-    config = ((run.run_config or {}).get("resources") or {}).get("night") or {}
-    value = (config.get("config") or {}).get("as_of") or run.tags.get("as_of") or fallback
-    return parse_as_of(value)
+def run_as_of(run) -> dt.date | None:
+    """The night of a run: its partition key (None for a run that is not of a night)."""
+    key = run.tags.get("dagster/partition")
+    try:
+        return dt.date.fromisoformat(key) if key else None
+    except ValueError:
+        return None
 
 
 class NightGuard:
@@ -384,10 +385,10 @@ class NightGuard:
         if run is None or context.instance is None:
             return None
         guard = cls(warehouse.resolve(), run.run_id)
-        as_of = run_as_of(run, os.environ.get("DOISOAT_AS_OF"))
+        as_of = run_as_of(run)
         guard.lock.acquire(
             wait=default_wait(),
-            holder={"run": run.run_id[:8], "as_of": as_of.isoformat()},
+            holder={"run": run.run_id[:8], "as_of": as_of.isoformat() if as_of else None},
             hint=f" (set {WAIT_VARIABLE}=SECONDS to wait)",
         )
         try:
@@ -397,7 +398,7 @@ class NightGuard:
             raise
         return guard
 
-    def _begin(self, instance, run, as_of: dt.date) -> None:
+    def _begin(self, instance, run, as_of: dt.date | None) -> None:
         import duckdb
 
         instance.add_run_tags(self.run_id, {WAREHOUSE_TAG: str(self.warehouse), PID_TAG: str(os.getpid())})
@@ -406,7 +407,7 @@ class NightGuard:
             return
         with duckdb.connect(str(self.warehouse)) as con:
             fail_dead_nights(con, self.run_id, lambda run_id: unfinished_step(instance, run_id))
-            if rebuilds_marts(run):
+            if as_of is not None and rebuilds_marts(run):
                 begin_night(con, as_of, self.run_id)
 
     def finish(self, instance) -> None:

@@ -17,7 +17,8 @@ import datetime as dt
 import dagster as dg
 
 from assets.night import NightNotReady, require_usable
-from assets.resources import PROJECT_ROOT, NightResource, WarehouseResource
+from assets.partitions import NIGHTS, ONE_NIGHT_PER_RUN, night_of
+from assets.resources import PROJECT_ROOT, WarehouseResource
 from expectations.gx.gates import GateResults, IndicatorGate, gx_root_for, run_gates
 
 GATES_KEY = dg.AssetKey(["quality", "gx_gates"])
@@ -160,14 +161,16 @@ def check_results(results: GateResults, mart_rows: dict, communes_below: dict[st
     + [dg.AssetKey(["reference", "indicators"]), dg.AssetKey(["reference", "rules"])],
     check_specs=CHECK_SPECS,
     kinds={"great_expectations", "duckdb"},
+    partitions_def=NIGHTS,
+    backfill_policy=ONE_NIGHT_PER_RUN,
     description="Great Expectations gates over the night's marts: indicator rates against targets, mart "
     "invariants; builds the GX Data Docs.",
 )
-def gx_gates(context: dg.AssetExecutionContext, night: NightResource, warehouse: WarehouseResource):
+def gx_gates(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
     """Validate the night's marts with GX and report every gate as an asset check."""
     import duckdb
 
-    as_of = night.date()
+    as_of = night_of(context)
     path = warehouse.resolved_path()
     con = duckdb.connect(str(path), read_only=True)
     try:

@@ -7,9 +7,10 @@ plain function the CLI calls. Metadata: counts and the path of the index only â€
 import dagster as dg
 
 from assets.night import NightNotReady, check_night
+from assets.partitions import NIGHTS, ONE_NIGHT_PER_RUN, night_of
 from assets.quality import GATES_KEY
 from assets.reporting.build import build, build_report
-from assets.resources import NightResource, WarehouseResource
+from assets.resources import WarehouseResource
 from expectations.gx.gates import gx_root_for
 
 __all__ = ["ReportConfig", "build_report", "stewards_report"]
@@ -34,6 +35,8 @@ class ReportConfig(dg.Config):
         dg.AssetKey(["marts", "fct_indicators"]),
     ],
     kinds={"html", "plotly"},
+    partitions_def=NIGHTS,
+    backfill_policy=ONE_NIGHT_PER_RUN,
     description="The stewards' report of the night: static HTML under <reports>/<as_of>/ (Vietnamese, "
     "English "
     "switch), indicators, four criteria, trends, communes and their exception lists as CSV/XLSX.",
@@ -41,19 +44,19 @@ class ReportConfig(dg.Config):
 def stewards_report(
     context: dg.AssetExecutionContext,
     config: ReportConfig,
-    night: NightResource,
     warehouse: WarehouseResource,
 ) -> dg.MaterializeResult:
     """Build the report of the night from the marts (names from staging, masked unless configured)."""
+    as_of = night_of(context)
     path = warehouse.resolved_path()
     try:
-        check_night(path, night.date())
+        check_night(path, as_of)
     except NightNotReady as exc:
         raise dg.Failure(description=str(exc), allow_retries=False) from None
     out_dir = config.out_dir or str(path.parent / "reports")
     root = gx_root_for(path)
-    summary = build(path, night.date(), out_dir, masked=config.masked, gx_root=root if root.exists() else None)
-    context.log.info(f"report of {night.date()}: {summary.communes} communes, {summary.files} files")
+    summary = build(path, as_of, out_dir, masked=config.masked, gx_root=root if root.exists() else None)
+    context.log.info(f"report of {as_of}: {summary.communes} communes, {summary.files} files")
     return dg.MaterializeResult(
         metadata={
             "index": dg.MetadataValue.path(str(summary.index)),

@@ -1,11 +1,12 @@
-"""Resources of the code location: the night, the warehouse, the sources — all from environment variables."""
+"""Resources of the code location: the warehouse and the sources, from environment variables.
+
+The night is not a resource: it is the run's partition key (`assets/partitions.py`).
+"""
 
 from __future__ import annotations
 
-import datetime as dt
 import os
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import dagster as dg
 from pydantic import PrivateAttr
@@ -13,7 +14,6 @@ from pydantic import PrivateAttr
 from expectations.contracts import CATALOGUE
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
-TIMEZONE = "Asia/Ho_Chi_Minh"
 
 # SOURCES.md: one SQLAlchemy URL per source, one environment variable each, with the embedded defaults.
 SOURCE_URL_VARIABLES: dict[str, tuple[str, str]] = {
@@ -26,29 +26,6 @@ def source_url(source: str) -> str:
     """The SQLAlchemy URL of a source, from its environment variable or the embedded default."""
     variable, default = SOURCE_URL_VARIABLES[source]
     return os.environ.get(variable) or default
-
-
-def today_in_vietnam() -> dt.date:
-    return dt.datetime.now(ZoneInfo(TIMEZONE)).date()
-
-
-def parse_as_of(value: str | None, name: str = "DOISOAT_AS_OF") -> dt.date:
-    """The night to reconcile: `YYYY-MM-DD`, or today in Asia/Ho_Chi_Minh when empty."""
-    if not value:
-        return today_in_vietnam()
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise ValueError(f"{name} {value}: not a date (YYYY-MM-DD)") from None
-
-
-class NightResource(dg.ConfigurableResource):
-    """The night being reconciled (`DOISOAT_AS_OF`); the schedule sets it per run."""
-
-    as_of: str = ""
-
-    def date(self) -> dt.date:
-        return parse_as_of(self.as_of or os.environ.get("DOISOAT_AS_OF"))
 
 
 class WarehouseResource(dg.ConfigurableResource):

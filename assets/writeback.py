@@ -15,7 +15,8 @@ from pathlib import Path
 import dagster as dg
 
 from assets.linkage_model.model import load_model
-from assets.resources import NightResource, WarehouseResource
+from assets.partitions import NIGHTS, ONE_NIGHT_PER_RUN, night_of
+from assets.resources import WarehouseResource
 
 WRITEBACK_KEY = dg.AssetKey(["writeback", "enrichment_files"])
 
@@ -61,12 +62,14 @@ def write_files(con, as_of: dt.date, out_dir: Path, accept: float) -> dict[str, 
     group_name="report",
     deps=[dg.AssetKey(["marts", "fct_enrichment"])],
     kinds={"csv"},
+    partitions_def=NIGHTS,
+    backfill_policy=ONE_NIGHT_PER_RUN,
     description="Per source, the night's proposed 12-digit IDs (fct_enrichment) as a CSV in the sector's own "
     "column names, for the sector to import; unmasked, under <warehouse folder>/writeback/<as_of>/.",
 )
-def enrichment_files(night: NightResource, warehouse: WarehouseResource) -> dg.MaterializeResult:
+def enrichment_files(context, warehouse: WarehouseResource) -> dg.MaterializeResult:
     """Write the night's write-back files; metadata holds the folder and counts only."""
-    as_of = night.date()
+    as_of = night_of(context)
     path = warehouse.resolved_path()
     from assets.linkage import model_path
 

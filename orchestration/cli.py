@@ -6,6 +6,7 @@ line per step and a summary; `-v` shows Dagster's and dbt's logs.
 """
 
 import contextlib
+import datetime as dt
 import os
 import subprocess
 import sys
@@ -14,13 +15,16 @@ import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import click
 
 from assets.night import NightBusy, NightLock, NightNotReady, check_night, configured_urls, scrub
+from assets.partitions import NIGHTS, TIMEZONE
+from assets.resources import SOURCE_URL_VARIABLES, WarehouseResource
 from orchestration.instance import dagster_home, open_instance
-from orchestration.resources import SOURCE_URL_VARIABLES, parse_as_of
 
+FULL_REFRESH_TAG = "doisoat/full_refresh"  # read by ingestion: extract every row, not what changed
 EXIT_BAD_INPUT = 2
 EXIT_BUSY = 75  # EX_TEMPFAIL: try again later
 _STATE = {"debug": False, "verbose": False}
@@ -98,6 +102,20 @@ def common(command):
         callback=_set_verbose,
         help="Show Dagster's and dbt's logs.",
     )(command)
+
+
+def parse_as_of(value: str | None, name: str = "DOISOAT_AS_OF") -> dt.date:
+    """The night a command is about: `YYYY-MM-DD`, or today in Asia/Ho_Chi_Minh when empty; within NIGHTS."""
+    if not value:
+        return dt.datetime.now(ZoneInfo(TIMEZONE)).date()
+    try:
+        night = dt.date.fromisoformat(value)
+    except ValueError:
+        raise ValueError(f"{name} {value}: not a date (YYYY-MM-DD)") from None
+    first = dt.date.fromisoformat(NIGHTS.start.strftime("%Y-%m-%d"))
+    if night < first:
+        raise ValueError(f"{name} {value}: before the first night {first} (DOISOAT_FIRST_NIGHT)")
+    return night
 
 
 def _as_of(ctx, param, value):
@@ -202,21 +220,27 @@ def _step_sizes(defs) -> dict[str, int]:
     return sizes
 
 
-def run_night(as_of: str | None = None, selection=None, wait: float = 0, verbose: bool | None = None) -> bool:
-    """Execute the nightly job in this process, recorded in DAGSTER_HOME; True when the night succeeded.
+def run_night(
+    as_of: str | None = None,
+    selection=None,
+    wait: float = 0,
+    verbose: bool | None = None,
+    full_refresh: bool = False,
+) -> bool:
+    """Execute the nightly job's partition `as_of` in this process, recorded in DAGSTER_HOME; True if it succeeded.
 
     `selection` (a `dg.AssetSelection`) limits the run to part of the night; None runs all of it. The night's
     lock is taken first (NightBusy if another night holds it past `wait` seconds) and held to the end.
+    `full_refresh` extracts every source row instead of what changed since the last committed night.
     """
     verbose = _STATE["verbose"] if verbose is None else verbose
     night = parse_as_of(as_of or os.environ.get("DOISOAT_AS_OF")).isoformat()
-    os.environ["DOISOAT_AS_OF"] = night  # the dbt subprocess and every resource see the same night
     warehouse = _warehouse_path()
     with _night_lock(warehouse, wait, night):
-        return _run_locked(night, selection, warehouse, verbose)
+        return _run_locked(night, selection, warehouse, verbose, full_refresh)
 
 
-def _run_locked(night: str, selection, warehouse: Path, verbose: bool) -> bool:
+def _run_locked(night: str, selection, warehouse: Path, verbose: bool, full_refresh: bool = False) -> bool:
     from assets.night import PID_TAG, WAREHOUSE_TAG
 
     started = time.perf_counter()
@@ -235,7 +259,7 @@ def _run_locked(night: str, selection, warehouse: Path, verbose: bool) -> bool:
     console = NightConsole(sizes=_step_sizes(defs), verbose=verbose, out=sys.stdout)
     run_id = make_new_run_id()
     instance.add_event_listener(run_id, console)
-    run_config: dict = {"resources": {"night": {"config": {"as_of": night}}}}
+    run_config: dict = {}
     if not verbose:
         run_config["loggers"] = {"console": {"config": {"log_level": "CRITICAL"}}}
     click.echo(f"loaded in {elapsed(time.perf_counter() - started)}; running (run {run_id[:8]}):")
@@ -248,7 +272,12 @@ def _run_locked(night: str, selection, warehouse: Path, verbose: bool) -> bool:
                 instance=instance,
                 run_config=run_config,
                 run_id=run_id,
-                tags={"as_of": night, WAREHOUSE_TAG: str(warehouse), PID_TAG: str(os.getpid())},
+                partition_key=night,
+                tags={
+                    WAREHOUSE_TAG: str(warehouse),
+                    PID_TAG: str(os.getpid()),
+                    **({FULL_REFRESH_TAG: "true"} if full_refresh else {}),
+                },
                 raise_on_error=False,
             )
     finally:
@@ -298,11 +327,20 @@ def _print_summary(warehouse: Path, night: str, console) -> None:
 
 @main.command()
 @as_of_option
+@click.option(
+    "--full-refresh",
+    is_flag=True,
+    help="Extract every source row, not only what changed since the last committed night.",
+)
 @wait_option
 @common
-def run(as_of, wait: float) -> None:
-    """Run the whole night for the configured sources into DOISOAT_WAREHOUSE (exit 1 if it failed)."""
-    sys.exit(0 if run_night(as_of.isoformat(), wait=wait) else 1)
+def run(as_of, full_refresh: bool, wait: float) -> None:
+    """Run one night (the Dagster partition --as-of) into DOISOAT_WAREHOUSE (exit 1 if it failed).
+
+    A night after the last committed one extracts what changed; an earlier night is rerun from the kept history
+    of the sources, so it gives the marts it gave then.
+    """
+    sys.exit(0 if run_night(as_of.isoformat(), wait=wait, full_refresh=full_refresh) else 1)
 
 
 @main.command()
@@ -335,8 +373,6 @@ def _night_lock(warehouse: Path, wait: float, night: str) -> Iterator[None]:
 
 
 def _warehouse_path() -> Path:
-    from orchestration.resources import WarehouseResource
-
     return WarehouseResource().resolved_path().resolve()
 
 

@@ -8,9 +8,9 @@ from assets.ingest import ingest_assets
 from assets.linkage import linkage_probabilistic
 from assets.quality import gx_gates
 from assets.report import stewards_report
+from assets.resources import SourcesResource, WarehouseResource
 from assets.writeback import enrichment_files
 from orchestration.jobs import nightly_job
-from orchestration.resources import NightResource, SourcesResource, WarehouseResource
 from orchestration.schedules import nightly_schedule
 from orchestration.sensors import nightly_failure_alert
 
@@ -31,7 +31,6 @@ defs = dg.Definitions(
     schedules=[nightly_schedule],
     sensors=[nightly_failure_alert],
     resources={
-        "night": NightResource(),
         "warehouse": WarehouseResource(),
         "sources": SourcesResource(),
         "dbt": DbtCliResource(project_dir=dbt_project, dbt_executable=DBT_EXECUTABLE),

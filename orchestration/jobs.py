@@ -1,4 +1,5 @@
-"""The nightly job: the whole flow, one run per night, in one process (DuckDB has one writer at a time)."""
+"""The nightly job: the whole flow, one run per night (its partitions come from the assets: NIGHTS), in one
+process (one DuckDB writer)."""
 
 import dagster as dg
 
@@ -6,5 +7,5 @@ nightly_job = dg.define_asset_job(
     "nightly",
     selection=dg.AssetSelection.all(),
     executor_def=dg.in_process_executor,
-    description="Extract every source, reconcile, check and report one night (DOISOAT_AS_OF).",
+    description="Extract what changed in every source, reconcile, check and report one night (its partition).",
 )

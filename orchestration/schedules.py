@@ -1,9 +1,11 @@
-"""Every night at 00:30 in Asia/Ho_Chi_Minh, reconcile as of that day."""
+"""Every night at 00:30 in Asia/Ho_Chi_Minh, reconcile that day's night (its partition)."""
+
+from zoneinfo import ZoneInfo
 
 import dagster as dg
 
+from assets.partitions import TIMEZONE
 from orchestration.jobs import nightly_job
-from orchestration.resources import TIMEZONE
 
 
 @dg.schedule(
@@ -13,9 +15,6 @@ from orchestration.resources import TIMEZONE
     default_status=dg.DefaultScheduleStatus.STOPPED,
 )
 def nightly_schedule(context: dg.ScheduleEvaluationContext) -> dg.RunRequest:
-    as_of = context.scheduled_execution_time.date().isoformat()
-    return dg.RunRequest(
-        run_key=as_of,
-        run_config={"resources": {"night": {"config": {"as_of": as_of}}}},
-        tags={"as_of": as_of},
-    )
+    """The run of the night that starts at this tick: partition = the tick's date in Asia/Ho_Chi_Minh."""
+    night = context.scheduled_execution_time.astimezone(ZoneInfo(TIMEZONE)).date().isoformat()
+    return dg.RunRequest(run_key=night, partition_key=night)
