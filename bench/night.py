@@ -198,6 +198,43 @@ def simulate_stage(scenario: str, out: Path, as_of: str, sampler: Sampler) -> di
     return {"window": (start, time.time()), "rows": sum(counts.values())}
 
 
+def measure_night(as_of: str, sampler: Sampler, full_refresh: bool = False) -> dict:
+    """Run one night (partition `as_of`) with the environment as set; its step windows and whether it succeeded."""
+    import dagster as dg
+
+    from orchestration.cli import run_night
+
+    night_start = time.time()
+    ok = run_night(as_of, full_refresh=full_refresh)
+    night_end = time.time()
+    windows: dict[str, list[tuple[float, float]]] = {s: [] for s in STAGES}
+    steps_out = []
+    with dg.DagsterInstance.get() as instance:
+        dagster_run = instance.get_runs(limit=1)[0]
+        steps = instance.get_run_step_stats(dagster_run.run_id)
+    for step in sorted(steps, key=lambda s: s.start_time or 0):
+        if step.start_time and step.end_time:
+            windows[stage_of(step.step_key)].append((step.start_time, step.end_time))
+            steps_out.append({"step": step.step_key, "window": (step.start_time, step.end_time)})
+    return {"succeeded": ok, "window": (night_start, night_end), "windows": windows, "steps": steps_out}
+
+
+def stage_table(windows: dict[str, list[tuple[float, float]]], sampler: Sampler) -> dict:
+    """Per stage: wall, CPU, peak memory and mean load over its windows."""
+    stages = {}
+    for stage, spans in windows.items():
+        if not spans:
+            continue
+        parts = [sampler.window(a, b) for a, b in spans]
+        stages[stage] = {
+            "wall_s": round(sum(p["wall_s"] for p in parts), 2),
+            "cpu_s": round(sum(p["cpu_s"] for p in parts), 2),
+            "peak_rss_mib": max(p["peak_rss_mib"] for p in parts),
+            "load_1min_mean": round(sum(p["load_1min_mean"] for p in parts) / len(parts), 2),
+        }
+    return stages
+
+
 def run(args: argparse.Namespace) -> dict:
     """Simulate (unless --sources), run the night, measure; the result record."""
     out = args.out.resolve()
@@ -225,36 +262,14 @@ def run(args: argparse.Namespace) -> dict:
     os.environ["DOISOAT_WAREHOUSE"] = str(warehouse)
     os.environ["DAGSTER_HOME"] = str(out / "dagster_home")
     (out / "dagster_home").mkdir(exist_ok=True)
-    os.environ["DOISOAT_AS_OF"] = args.as_of
-
-    import dagster as dg
-
-    from orchestration.cli import run_night
-
-    night_start = time.time()
-    ok = run_night(args.as_of)
-    night_end = time.time()
+    measured = measure_night(args.as_of, sampler)
+    ok, night_start, night_end = measured["succeeded"], *measured["window"]
     sampler.stop()
-    with dg.DagsterInstance.get() as instance:
-        dagster_run = instance.get_runs(limit=1)[0]
-        steps = instance.get_run_step_stats(dagster_run.run_id)
     record["succeeded"] = ok
-    record["steps"] = []
-    for step in sorted(steps, key=lambda s: s.start_time or 0):
-        if step.start_time and step.end_time:
-            windows[stage_of(step.step_key)].append((step.start_time, step.end_time))
-            record["steps"].append({"step": step.step_key, **sampler.window(step.start_time, step.end_time)})
-    stages = {}
-    for stage, spans in windows.items():
-        if not spans:
-            continue
-        parts = [sampler.window(a, b) for a, b in spans]
-        stages[stage] = {
-            "wall_s": round(sum(p["wall_s"] for p in parts), 2),
-            "cpu_s": round(sum(p["cpu_s"] for p in parts), 2),
-            "peak_rss_mib": max(p["peak_rss_mib"] for p in parts),
-            "load_1min_mean": round(sum(p["load_1min_mean"] for p in parts) / len(parts), 2),
-        }
+    record["steps"] = [{"step": s["step"], **sampler.window(*s["window"])} for s in measured["steps"]]
+    for stage, spans in measured["windows"].items():
+        windows[stage].extend(spans)
+    stages = stage_table(windows, sampler)
     record["stages"] = stages
     record["night"] = sampler.window(night_start, night_end)
     record["total"] = sampler.window(t0, night_end)
