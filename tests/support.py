@@ -36,3 +36,57 @@ def run_night_on(directory: Path, warehouse: Path, dagster_home: Path, selection
     finally:
         os.environ.clear()
         os.environ.update(saved)
+
+
+MARTS = ("fct_reconciliation", "fct_findings", "fct_indicators", "fct_enrichment", "fct_review_queue")
+
+
+def mart_hashes(warehouse: Path, as_of: dt.date) -> dict[str, tuple[int, str]]:
+    """Per mart: rows of the night and the md5 of its sorted rows (a mart missing from the warehouse is skipped)."""
+    import duckdb
+
+    hashes = {}
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        present = {row[0] for row in con.execute("select table_name from duckdb_tables() where schema_name = 'marts'")}
+        for mart in (*MARTS, "fct_finding_changes"):
+            if mart not in present:
+                continue
+            rows, digest = con.execute(
+                f"select count(*), md5(coalesce(string_agg(cast(t as varchar), chr(10) order by cast(t as varchar)), ''))"
+                f" from (select * from marts.{mart} where as_of = ?) as t",
+                [as_of],
+            ).fetchone()
+            hashes[mart] = (rows, digest)
+    return hashes
+
+
+def night_env(directory: Path, warehouse: Path, dagster_home: Path) -> dict[str, str]:
+    """The environment variables of a night on the sources in `directory`."""
+    return {
+        **{URL_VARIABLES[s]: url for s, url in sqlite_urls(directory).items()},
+        "DOISOAT_WAREHOUSE": str(warehouse),
+        "DAGSTER_HOME": str(dagster_home),
+    }
+
+
+def run_nights_on(directory: Path, warehouse: Path, dagster_home: Path, as_of: dt.date, **options) -> bool:
+    """Run the night `as_of` (a Dagster partition) in this process with the environment of `night_env`."""
+    from orchestration.cli import run_night
+
+    dagster_home.mkdir(parents=True, exist_ok=True)
+    saved = dict(os.environ)
+    try:
+        os.environ.update(night_env(directory, warehouse, dagster_home))
+        return run_night(as_of.isoformat(), **options)
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+
+
+def advance_into(directory: Path, as_of: dt.date, seed: int = 7, **options) -> dict:
+    """The simulator's next night on the sources in `directory` (its state kept beside the truth file)."""
+    from simulator import advance
+
+    return advance(
+        urls=sqlite_urls(directory), truth_path=directory / "ground_truth.parquet", as_of=as_of, seed=seed, **options
+    )

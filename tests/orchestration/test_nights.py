@@ -1,0 +1,161 @@
+"""Nights with a memory: three simulated nights, reruns of a past night, a full refresh, deletions, SIGKILL.
+
+The sources are the tiny scenario, advanced twice by the simulator (about 1 % of rows changed each night: births,
+deaths, moves, corrections, new defects, inserts, updates and deletes). Marts are compared night by night with
+the md5 of their sorted rows (tests/support.mart_hashes).
+"""
+
+import datetime as dt
+import os
+import selectors
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import pytest
+
+from tests.support import AS_OF, advance_into, mart_hashes, night_env, run_nights_on, simulate_into
+
+ROOT = Path(__file__).resolve().parents[2]
+NIGHTS = [AS_OF + dt.timedelta(days=n) for n in range(3)]
+
+
+@pytest.fixture(scope="module")
+def three_nights(tmp_path_factory):
+    """Sources advanced night by night and a warehouse that ran each night; marts' hashes after each night."""
+    work = tmp_path_factory.mktemp("nights")
+    sources, warehouse, home = work / "sources", work / "warehouse.duckdb", work / "dagster_home"
+    simulate_into(sources, "tiny")
+    hashes, truths = {}, {}
+    for number, night in enumerate(NIGHTS):
+        if number:
+            advance_into(sources, night)
+        truths[night] = pd.read_parquet(sources / "ground_truth.parquet")
+        if number == 2:  # the warehouse as night 2 left it, for the interrupted nights below
+            shutil.copyfile(warehouse, work / "after_night_2.duckdb")
+        assert run_nights_on(sources, warehouse, home, night), f"night {night} failed"
+        hashes[night] = mart_hashes(warehouse, night)
+    return {"work": work, "sources": sources, "warehouse": warehouse, "home": home, "hashes": hashes, "truths": truths}
+
+
+def test_three_nights_give_three_slices_and_an_extraction_log(three_nights):
+    with duckdb.connect(str(three_nights["warehouse"]), read_only=True) as con:
+        for mart in ("fct_reconciliation", "fct_findings", "fct_indicators"):
+            nights = [row[0] for row in con.execute(f"select distinct as_of from marts.{mart} order by 1").fetchall()]
+            assert nights == NIGHTS, mart
+        modes = dict(
+            con.execute(
+                "select as_of, list(distinct mode order by mode) from meta.extractions group by as_of"
+            ).fetchall()
+        )
+    assert modes[NIGHTS[0]] == ["full"]
+    # later nights read what changed (tables with an update column) or compare whole tables (those without)
+    assert "incremental" in modes[NIGHTS[1]] and "incremental" in modes[NIGHTS[2]]
+    # the sources really changed between nights, and so did the marts
+    assert (
+        three_nights["hashes"][NIGHTS[1]]["fct_reconciliation"]
+        != three_nights["hashes"][NIGHTS[2]]["fct_reconciliation"]
+    )
+
+
+def test_a_record_deleted_at_its_source_leaves_the_next_nights_marts_only(three_nights):
+    before, after = three_nights["truths"][NIGHTS[1]], three_nights["truths"][NIGHTS[2]]
+    sector = before[before["source"] != "population"]
+    keys = ["source", "source_record_id"]
+    deleted = sector.merge(after[keys], on=keys, how="left", indicator=True).query("_merge == 'left_only'")[keys]
+    assert len(deleted) > 0, "the simulator deleted no sector record between nights 2 and 3"
+    with duckdb.connect(str(three_nights["warehouse"]), read_only=True) as con:
+        con.register("deleted", deleted)
+        counts = dict(
+            con.execute(
+                "select as_of, count(*) from marts.fct_reconciliation join deleted using (source, source_record_id)"
+                " group by as_of"
+            ).fetchall()
+        )
+    assert counts.get(NIGHTS[1]) == len(deleted)  # in the earlier night's marts
+    assert counts.get(NIGHTS[2], 0) == 0  # gone from the next night's
+
+
+def test_rerunning_a_past_night_gives_its_marts_again(three_nights):
+    night = NIGHTS[1]
+    assert run_nights_on(three_nights["sources"], three_nights["warehouse"], three_nights["home"], night)
+    assert mart_hashes(three_nights["warehouse"], night) == three_nights["hashes"][night]
+    # the later night is untouched
+    assert mart_hashes(three_nights["warehouse"], NIGHTS[2]) == three_nights["hashes"][NIGHTS[2]]
+    with duckdb.connect(str(three_nights["warehouse"]), read_only=True) as con:
+        modes = {row[0] for row in con.execute("select mode from meta.extractions where as_of = ?", [night]).fetchall()}
+    assert modes == {"replay"}  # no source was read: the state came from the history
+
+
+def test_an_incremental_night_equals_a_full_refresh_of_the_same_sources(three_nights):
+    night = NIGHTS[2]
+    ok = run_nights_on(
+        three_nights["sources"], three_nights["warehouse"], three_nights["home"], night, full_refresh=True
+    )
+    assert ok
+    with duckdb.connect(str(three_nights["warehouse"]), read_only=True) as con:
+        modes = {row[0] for row in con.execute("select mode from meta.extractions where as_of = ?", [night]).fetchall()}
+    assert modes == {"full"}
+    assert mart_hashes(three_nights["warehouse"], night) == three_nights["hashes"][night]
+
+
+def _start(env: dict, night: dt.date) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "-m", "orchestration.cli", "run", "--as-of", night.isoformat()],
+        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        start_new_session=True,  # its own process group: the SIGKILL reaches dbt too
+    )  # fmt: skip
+
+
+def _lines_until(process: subprocess.Popen, done, timeout: float) -> list[str]:
+    lines, deadline = [], time.monotonic() + timeout
+    selector = selectors.DefaultSelector()
+    selector.register(process.stdout, selectors.EVENT_READ)
+    while time.monotonic() < deadline:
+        if not selector.select(timeout=5):
+            assert process.poll() is None, f"exited early: {lines} {process.stderr.read()}"
+            continue
+        line = process.stdout.readline()
+        assert line, f"exited early: {lines} {process.stderr.read()}"
+        lines.append(line.rstrip("\n"))
+        if done(lines):
+            return lines
+    raise AssertionError(f"not reached within {timeout}s: {lines}")
+
+
+# when to kill: (what the console has printed, seconds to wait after it)
+KILL_POINTS = {
+    "ingestion": (lambda lines: any("ok      ingest" in line for line in lines), 0.5),
+    "dbt": (lambda lines: sum("ok      ingest" in line for line in lines) == 9, 4.0),
+    "linkage": (lambda lines: any("dbt: seeds, staging" in line for line in lines), 1.0),
+    "report": (lambda lines: any("quality gates (GX)" in line for line in lines), 1.0),
+}
+
+
+@pytest.mark.parametrize("step", list(KILL_POINTS))
+def test_a_night_killed_then_rerun_gives_the_marts_of_an_uninterrupted_night(three_nights, tmp_path, step):
+    night = NIGHTS[2]
+    warehouse = tmp_path / "warehouse.duckdb"
+    shutil.copyfile(three_nights["work"] / "after_night_2.duckdb", warehouse)
+    env = {
+        **os.environ,
+        **night_env(three_nights["sources"], warehouse, tmp_path / "dagster_home"),
+        "DOISOAT_AS_OF": "",
+    }
+    reached, pause = KILL_POINTS[step]
+    process = _start(env, night)
+    _lines_until(process, reached, timeout=1800)
+    time.sleep(pause)
+    os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
+    rerun = subprocess.run(
+        [sys.executable, "-m", "orchestration.cli", "run", "--as-of", night.isoformat()],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=3600,
+    )  # fmt: skip
+    assert rerun.returncode == 0, rerun.stdout + rerun.stderr
+    assert mart_hashes(warehouse, night) == three_nights["hashes"][night]
