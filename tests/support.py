@@ -52,8 +52,8 @@ def mart_hashes(warehouse: Path, as_of: dt.date) -> dict[str, tuple[int, str]]:
             if mart not in present:
                 continue
             rows, digest = con.execute(
-                f"select count(*), md5(coalesce(string_agg(cast(t as varchar), chr(10) order by cast(t as varchar)), ''))"
-                f" from (select * from marts.{mart} where as_of = ?) as t",
+                "select count(*), md5(coalesce(string_agg(cast(t as varchar), chr(10)"
+                f" order by cast(t as varchar)), '')) from (select * from marts.{mart} where as_of = ?) as t",
                 [as_of],
             ).fetchone()
             hashes[mart] = (rows, digest)
