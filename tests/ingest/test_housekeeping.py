@@ -10,8 +10,8 @@ import duckdb
 import pytest
 
 from assets.ingest import ingest_assets, ingest_table, quarantine_retention_nights
-from expectations.contracts import CONTRACTS
 from assets.resources import SourcesResource, WarehouseResource
+from expectations.contracts import CONTRACTS
 
 PAYMENT = next(c for c in CONTRACTS if c.table == "PAYMENT")
 AS_OF = dt.date(2026, 11, 25)
