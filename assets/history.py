@@ -56,6 +56,7 @@ class Plan:
     base: dt.date | None  # history after this night is undone before extracting (None: all of it)
     state_as_of: dt.date | None  # replay: the extracted night whose state the night uses
     watermark: str | None  # incremental: the base night's high-water mark (text)
+    frontier: dt.date | None = None  # the latest committed extracted night (a stale night uses its state)
 
 
 def lookback_days(environ: dict[str, str] | None = None) -> int:
@@ -109,7 +110,7 @@ def committed_states(con, contract: TableContract) -> list[tuple[dt.date, dt.dat
     ).fetchall()
 
 
-def _watermark_of(states, night: dt.date) -> str | None:
+def watermark_of(states, night: dt.date) -> str | None:
     rows = [w for _, state, w in states if state == night]
     return rows[-1] if rows else None
 
@@ -121,13 +122,13 @@ def plan_night(con, contract: TableContract, as_of: dt.date, full_refresh: bool)
     frontier = extracted[-1] if extracted else None
     if frontier is None or as_of > frontier:
         if full_refresh or frontier is None:
-            return Plan("full", frontier, None, _watermark_of(states, frontier))
-        return Plan("incremental", frontier, None, _watermark_of(states, frontier))
+            return Plan("full", frontier, None, watermark_of(states, frontier), frontier)
+        return Plan("incremental", frontier, None, watermark_of(states, frontier), frontier)
     if full_refresh:
         if as_of == frontier:
             before = [n for n in extracted if n < as_of]
             base = before[-1] if before else None
-            return Plan("full", base, None, _watermark_of(states, base))
+            return Plan("full", base, None, watermark_of(states, base), frontier)
         raise NightOrderError(
             f"night {as_of} cannot be refreshed in full: night {frontier} was extracted after it"
             " (a full refresh rewrites only the latest extracted night)"
@@ -135,7 +136,7 @@ def plan_night(con, contract: TableContract, as_of: dt.date, full_refresh: bool)
     earlier = [n for n in extracted if n <= as_of]
     if not earlier:
         raise NightOrderError(f"night {as_of} precedes the first extraction {extracted[0]}")
-    return Plan("replay", frontier, earlier[-1], _watermark_of(states, earlier[-1]))
+    return Plan("replay", frontier, earlier[-1], watermark_of(states, earlier[-1]), frontier)
 
 
 def undo_after(con, contract: TableContract, base: dt.date | None) -> None:

@@ -345,7 +345,7 @@ def ingest_table(
         counts = _write_night(con, contract, plan, read, names, as_of, extracted_at, retention, raw_as_table,
                               max_quarantine_share, url, started)  # fmt: skip
     except SourceUnreachable as exc:
-        if not stale_ok or plan.base is None:
+        if not stale_ok or plan.frontier is None:
             raise
         return _stale(con, contract, as_of, plan, str(exc), extracted_at, started, raw_as_table)
     finally:
@@ -698,7 +698,9 @@ def _replay(con, contract, as_of, plan, extracted_at, started, raw_as_table) -> 
 
 def _stale(con, contract, as_of, plan, error, extracted_at, started, raw_as_table) -> IngestStats:
     """The source cannot be read: the night uses the last committed state, marked stale."""
-    stale = history.Plan("stale", plan.base, plan.base, plan.watermark)
+    # The last committed state: the frontier's (a full refresh of the frontier night keeps it when the source is down).
+    states = history.committed_states(con, contract)
+    stale = history.Plan("stale", plan.frontier, plan.frontier, history.watermark_of(states, plan.frontier))
     return _from_history(con, contract, as_of, stale, "stale", error, extracted_at, started, raw_as_table)
 
 

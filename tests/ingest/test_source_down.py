@@ -24,7 +24,8 @@ def _payment_db(path, columns: str = "AMOUNT INTEGER, METHOD VARCHAR, PAID_AT DA
     if "PAID_AT" in columns:
         con.executemany(
             "insert into PAYMENT values (?, ?, ?, ?, ?, ?)",
-            [(1, "x", "202601", 1, "CASH", None), (2, 2, "202601", 1, "CASH", None), (None, 3, "p", 1, "CASH", None)],
+            [(1, "x", "202601", 1, "CASH", None), (None, 3, "p", 1, "CASH", None)]
+            + [(i, i, "202601", 1, "CASH", None) for i in range(2, 5)],
         )
     con.commit()
     con.close()
@@ -35,7 +36,7 @@ def _first_night(tmp_path) -> str:
     """A warehouse with night 1 of the payments ingested and committed."""
     warehouse = str(tmp_path / "w.duckdb")
     con = duckdb.connect(warehouse)
-    ingest_table(con, "social", _payment_db(tmp_path / "social.sqlite"), PAYMENT, N1, max_quarantine_share=1.0)
+    ingest_table(con, "social", _payment_db(tmp_path / "social.sqlite"), PAYMENT, N1)
     ensure_status_table(con)
     con.execute("insert into meta.night_status (as_of, run_id, status) values (?, 'r1', 'complete')", [N1])
     con.close()
@@ -46,7 +47,7 @@ def test_an_unreachable_source_gives_its_last_committed_state_marked_stale(tmp_p
     con = duckdb.connect(_first_night(tmp_path))
     missing = f"sqlite:///{tmp_path}/gone.sqlite"
     stats = ingest_table(con, "social", missing, PAYMENT, N2, stale_ok=True)
-    assert (stats.mode, stats.state_as_of, stats.rows_total, stats.rows_rejected) == ("stale", N1, 2, 1)
+    assert (stats.mode, stats.state_as_of, stats.rows_total, stats.rows_rejected) == ("stale", N1, 4, 1)
     assert stats.error.startswith("source social (sqlite:///") and "database file not found" in stats.error
     row = con.execute(
         "select mode, status, state_as_of, error, rows_read, rows_total, rows_quarantined from meta.extractions"
@@ -54,9 +55,9 @@ def test_an_unreachable_source_gives_its_last_committed_state_marked_stale(tmp_p
         [N2],
     ).fetchone()
     assert row[:3] == ("stale", "stale", N1) and row[3] == stats.error and "\n" not in row[3]
-    assert row[4:] == (0, 2, 2)
+    assert row[4:] == (0, 4, 2)
     raw = con.execute("select payment_id, _as_of from raw.social__payment order by 1").fetchall()
-    assert raw == [("1", N2), ("2", N2)]
+    assert raw == [(str(i), N2) for i in range(1, 5)]
     # the night's quarantine is the state's: the bad value and the rejected row of night 1
     assert con.execute(
         "select count(*) from raw._quarantine where _as_of = ? and disposition = 'rejected'", [N2]
@@ -75,18 +76,27 @@ def test_without_a_committed_state_or_when_the_contract_breaks_the_table_fails(t
     assert not isinstance(info.value, SourceUnreachable)
 
 
-def _materialize(raw_name: str, warehouse: str, sources: SourcesResource) -> dg.ExecuteInProcessResult:
+def _materialize(
+    raw_name: str, warehouse: str, sources: SourcesResource, night: dt.date = N2, tags: dict | None = None
+) -> dg.ExecuteInProcessResult:
     asset = next(a for a in ingest_assets if a.key == dg.AssetKey(["raw", raw_name]))
     return dg.materialize(
         [asset],
         resources={"warehouse": WarehouseResource(path=warehouse), "sources": sources},
-        partition_key=N2.isoformat(),
+        partition_key=night.isoformat(),
         raise_on_error=False,
+        tags=tags,
     )
 
 
 def test_the_stale_asset_succeeds_with_a_failed_reachability_warning(tmp_path):
     warehouse = _first_night(tmp_path)
+    # the run tag asks for a full refresh: the committed night 1 is extracted again rather than replayed
+    refresh = _materialize(
+        "social__payment", warehouse, SourcesResource(social=f"sqlite:///{tmp_path}/social.sqlite"), N1,
+        {"doisoat/full_refresh": "true"},
+    )  # fmt: skip
+    assert refresh.asset_materializations_for_node("raw__social__payment")[0].metadata["mode"].value == "full"
     result = _materialize("social__payment", warehouse, SourcesResource(social=f"sqlite:///{tmp_path}/gone.sqlite"))
     assert result.success
     checks = {e.check_name: e for e in result.get_asset_check_evaluations()}
@@ -94,7 +104,7 @@ def test_the_stale_asset_succeeds_with_a_failed_reachability_warning(tmp_path):
     assert checks["source_reachable"].severity == dg.AssetCheckSeverity.WARN
     metadata = result.asset_materializations_for_node("raw__social__payment")[0].metadata
     assert (metadata["mode"].value, metadata["state_as_of"].value) == ("stale", N1.isoformat())
-    assert (metadata["rows_inserted"].value, metadata["rows_total"].value) == (0, 2)
+    assert (metadata["rows_inserted"].value, metadata["rows_total"].value) == (0, 4)
 
 
 def test_the_master_down_fails_with_one_line(tmp_path):
