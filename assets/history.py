@@ -4,14 +4,15 @@
 (`_valid_from` inclusive, `_valid_to` exclusive, NULL while current); `raw.<raw_name>` is a view of the versions
 valid on the night being run, so dbt reads the state of the sources as of that night, whatever they hold now.
 
-Why not dbt snapshots (checked against the dbt 1.10/1.11 documentation): a snapshot stamps `dbt_valid_from` /
-`dbt_valid_to` with the run's clock (`current_timestamp`, or the `updated_at` column with the timestamp
-strategy), not with the night being reconciled, so a rerun of a past night cannot say "as of night D"; it
-selects the whole source query every time (the snapshot's `select` is the extraction, and it runs inside dbt,
-not over the Arrow/ADBC readers and pandera contract of the ingestion); deleted rows are only found with
-`hard_deletes: invalidate` by comparing the whole source; and a snapshot, once run, is not rolled back when the
-night fails later: there is no notion of a committed night. Here versions carry nights, the extraction is
-undone up to the last committed night before a night is (re)extracted, and a past night is replayed from the
+Why not dbt snapshots (checked in dbt-core 1.11.16 as installed, its snapshot macros, and the 1.9+ documentation
+of `hard_deletes`): a snapshot's `dbt_valid_from` / `dbt_valid_to` are the row's `updated_at` (timestamp
+strategy) or `snapshot_get_time()`, the run's clock (check strategy, and every hard delete, whether
+`invalidate` or `new_record`), never the night being reconciled, so a rerun of a past night cannot ask for "the
+state as of night D"; the snapshot's `select` is the whole source query on every run (deletes are found by
+comparing all of it), and it runs inside dbt, outside the Arrow/ADBC readers and pandera contract of the
+ingestion; and a snapshot that ran is merged for good: nothing undoes it when the night fails later, so a killed
+night leaves versions of a night that never committed. Here versions carry nights, the history written after
+the last committed night is undone before a night is (re)extracted, and a past night is replayed from the
 history without reading the sources.
 
 Nights, per table (F = the frontier: the latest committed night whose state was extracted, `state_as_of`):

@@ -1,9 +1,11 @@
-"""Ingestion: every source table → DuckDB `raw`, as Arrow batches, checked by its pandera contract.
+"""Ingestion: every source table → its history in DuckDB, as Arrow batches, checked by its pandera contract.
 
 Each source is reached through its SQLAlchemy URL (SOURCES.md): SQLAlchemy checks that it is reachable and that
 the tables and columns of the contract exist; the bulk rows move as Arrow through an ADBC driver (SQLite,
 PostgreSQL) or, for any other dialect, through SQLAlchemy in pandas chunks. Every value lands as text
 (docs/internal-contracts.md, "Raw layer"); rows breaking the contract go to `raw._quarantine` with a reason.
+A night reads only what changed since the last committed night's watermark where the table has an update
+column, keeps every version in `history.<table>` and makes `raw.<table>` the night's state (`assets.history`).
 """
 
 import datetime as dt
