@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import os
 import shutil
 import sqlite3
+import uuid
 from pathlib import Path
 
 import duckdb
 import pytest
+import sqlalchemy as sa
 
 from assets.ingest import ingest_table
 from assets.night import ensure_status_table
@@ -263,3 +266,60 @@ def test_a_change_without_its_update_column_needs_a_full_refresh(nights):
     assert nights["silent_full"].endswith(" S")
     assert nights["n4_full"]["children__tre_em"].mode == "full"
     assert nights["n4_full"]["children__tre_em"].rows_updated == 1
+
+
+PG_URL = os.environ.get("DOISOAT_TEST_PG_URL")
+
+
+@pytest.mark.skipif(not PG_URL and not os.environ.get("DOISOAT_TEST_REQUIRE_PG"), reason="no DOISOAT_TEST_PG_URL")
+def test_postgresql_incremental_read_uses_the_real_timestamp_column(tmp_path):
+    assert PG_URL, "DOISOAT_TEST_REQUIRE_PG is set but DOISOAT_TEST_PG_URL is not"
+    citizen = BY_NAME["population__citizen"]
+    admin = sa.create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+    name = f"doisoat_history_{uuid.uuid4().hex[:8]}"
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'create database "{name}"'))
+    url = sa.engine.make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
+    source = sa.create_engine(url)
+    try:
+        columns = ", ".join(
+            f"{c} varchar" if c != "updated_at" else "updated_at timestamp" for c in citizen.raw_columns
+        )
+        with source.begin() as conn:
+            conn.execute(sa.text(f"create table citizen ({columns}, primary key (personal_id))"))
+            conn.execute(
+                sa.text(
+                    "insert into citizen (personal_id, full_name, updated_at)"
+                    " select lpad(i::text, 12, '0'), 'N ' || i, timestamp '2026-01-01' + i * interval '1 hour'"
+                    " from generate_series(1, 200) as i"
+                )
+            )
+        con = duckdb.connect(str(tmp_path / "w.duckdb"))
+        first = ingest_table(con, "population", url, citizen, N1)
+        _commit(con, N1)
+        with source.begin() as conn:
+            conn.execute(
+                sa.text(
+                    "update citizen set full_name = 'X', updated_at = '2026-11-25 08:00'"
+                    " where personal_id = '000000000007'"
+                )
+            )
+            conn.execute(sa.text("delete from citizen where personal_id = '000000000009'"))
+            conn.execute(
+                sa.text(
+                    "insert into citizen (personal_id, full_name, updated_at)"
+                    " values ('000000000999', 'New', '2020-01-01')"
+                )
+            )
+        second = ingest_table(con, "population", url, citizen, N2)
+        assert (first.mode, first.rows_read, first.watermark) == ("full", 200, "2026-01-09 08:00:00")
+        # re-read: the 33 rows updated since the watermark's day minus one (2026-01-08 from hour 168), the updated
+        # row, and the new key whose update value is old
+        assert (second.mode, second.rows_read) == ("incremental", 35)
+        assert (second.rows_inserted, second.rows_updated, second.rows_deleted, second.rows_total) == (1, 1, 1, 200)
+        con.close()
+    finally:
+        source.dispose()
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'drop database if exists "{name}" with (force)'))
+        admin.dispose()
