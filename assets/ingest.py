@@ -707,6 +707,14 @@ def _stale(con, contract, as_of, plan, error, extracted_at, started, raw_as_tabl
 
 
 def _from_history(con, contract, as_of, plan, mode, error, extracted_at, started, raw_as_table) -> IngestStats:
+    if mode == "replay":
+        # A night that was stale stays stale when replayed (same state, same warning for the report).
+        before = con.execute(
+            "select status, error from meta.extractions where as_of = ? and source = ? and table_name = ?"
+            " and state_as_of = ?",
+            [as_of, contract.source, contract.table, plan.state_as_of],
+        ).fetchone()
+        error = before[1] if before and before[0] == "stale" else None
     con.execute("begin transaction")
     try:
         if mode == "stale":
@@ -721,7 +729,7 @@ def _from_history(con, contract, as_of, plan, mode, error, extracted_at, started
             con,
             {
                 "as_of": as_of, "source": contract.source, "table_name": contract.table, "mode": mode,
-                "status": "stale" if mode == "stale" else "ok", "state_as_of": plan.state_as_of, "error": error,
+                "status": "stale" if error else "ok", "state_as_of": plan.state_as_of, "error": error,
                 "rows_read": 0, "rows_inserted": 0, "rows_updated": 0, "rows_deleted": 0, "rows_total": total,
                 "rows_quarantined": quarantined, "newest_update": newest, "watermark": plan.watermark,
                 "extracted_at": extracted_at, "seconds": seconds,

@@ -9,6 +9,7 @@ import dagster as dg
 import duckdb
 import pytest
 
+from assets.history import NightOrderError
 from assets.ingest import SourceError, SourceUnreachable, ingest_assets, ingest_table
 from assets.night import ensure_status_table
 from assets.resources import SourcesResource, WarehouseResource
@@ -62,6 +63,31 @@ def test_an_unreachable_source_gives_its_last_committed_state_marked_stale(tmp_p
     assert con.execute(
         "select count(*) from raw._quarantine where _as_of = ? and disposition = 'rejected'", [N2]
     ).fetchone() == (1,)
+    # rerun while the source is still down: stale again (the night is after the last extracted one)
+    again = ingest_table(con, "social", missing, PAYMENT, N2, stale_ok=True)
+    assert (again.mode, again.state_as_of) == ("stale", N1)
+    # once a later night is extracted, rerunning the stale night replays it and keeps it marked stale
+    n3 = N2 + dt.timedelta(days=1)
+    for night in (N2, n3):
+        con.execute("insert into meta.night_status (as_of, run_id, status) values (?, 'r', 'complete')", [night])
+    assert ingest_table(con, "social", f"sqlite:///{tmp_path}/social.sqlite", PAYMENT, n3).mode == "full"
+    replay = ingest_table(con, "social", missing, PAYMENT, N2, stale_ok=True)
+    assert (replay.mode, replay.state_as_of, replay.error) == ("replay", N1, stats.error)
+    assert con.execute("select mode, status, error from meta.extractions where as_of = ?", [N2]).fetchone() == (
+        "replay",
+        "stale",
+        stats.error,
+    )
+
+
+def test_nights_before_the_first_extraction_or_a_full_refresh_of_an_earlier_night_fail_in_one_line(tmp_path):
+    con = duckdb.connect(_first_night(tmp_path))
+    url = f"sqlite:///{tmp_path}/social.sqlite"
+    before = N1 - dt.timedelta(days=1)
+    with pytest.raises(NightOrderError, match=rf"^night {before} precedes the first extraction {N1}$"):
+        ingest_table(con, "social", url, PAYMENT, before)
+    with pytest.raises(NightOrderError, match=rf"^night {before} cannot be refreshed in full: night {N1} was"):
+        ingest_table(con, "social", url, PAYMENT, before, full_refresh=True)
 
 
 def test_without_a_committed_state_or_when_the_contract_breaks_the_table_fails(tmp_path):
