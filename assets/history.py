@@ -163,8 +163,12 @@ def make_raw(con, contract: TableContract, as_of: dt.date, as_table: bool = Fals
     """`raw.<raw_name>`: the night's state with the columns dbt reads (a view; a table when `as_table`)."""
     columns = ", ".join(contract.raw_columns)
     kind = "table" if as_table else "view"
-    con.execute(f"drop view if exists raw.{contract.raw_name}")
-    con.execute(f"drop table if exists raw.{contract.raw_name}")
+    existing = con.execute(
+        "select table_type from information_schema.tables where table_schema = 'raw' and table_name = ?",
+        [contract.raw_name],
+    ).fetchone()
+    if existing:  # a table in warehouses written before the history, or with `as_table`
+        con.execute(f"drop {'view' if existing[0] == 'VIEW' else 'table'} raw.{contract.raw_name}")
     con.execute(
         f"create {kind} raw.{contract.raw_name} as select {columns}, date '{as_of.isoformat()}' as _as_of,"
         f" _extracted_at from ({state_sql(contract, as_of)})"

@@ -170,3 +170,14 @@ def test_unreachable_server_names_source_without_credentials(warehouse):
     assert message.startswith("source population (postgresql+psycopg://steward:***@127.0.0.1:1/population")
     assert "cannot read the database" in message
     assert "s3cret-pw" not in message
+
+
+def test_a_warehouse_from_before_the_history_is_taken_over(tmp_path, warehouse):
+    # there, raw.<table> was a table replaced each night
+    warehouse.execute("create schema raw")
+    warehouse.execute("create table raw.social__payment as select 1 as payment_id")
+    url = _payment_db(tmp_path / "s.sqlite", [(1, 1, "202601", 1, "CASH", None), (2, 2, "p", 1, "CASH", None)])
+    assert ingest_table(warehouse, "social", url, PAYMENT, AS_OF).rows_total == 2
+    assert warehouse.execute(
+        "select table_type from information_schema.tables where table_schema = 'raw' and table_name = 'social__payment'"
+    ).fetchone() == ("VIEW",)
