@@ -1,9 +1,11 @@
-"""Ingestion: every source table → DuckDB `raw`, as Arrow batches, checked by its pandera contract.
+"""Ingestion: every source table → its history in DuckDB, as Arrow batches, checked by its pandera contract.
 
 Each source is reached through its SQLAlchemy URL (SOURCES.md): SQLAlchemy checks that it is reachable and that
 the tables and columns of the contract exist; the bulk rows move as Arrow through an ADBC driver (SQLite,
 PostgreSQL) or, for any other dialect, through SQLAlchemy in pandas chunks. Every value lands as text
 (docs/internal-contracts.md, "Raw layer"); rows breaking the contract go to `raw._quarantine` with a reason.
+A night reads only what changed since the last committed night's watermark where the table has an update
+column, keeps every version in `history.<table>` and makes `raw.<table>` the night's state (`assets.history`).
 """
 
 import datetime as dt
@@ -12,6 +14,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import dagster as dg
 import numpy as np
@@ -23,17 +26,21 @@ import sqlalchemy as sa
 from dagster import AssetExecutionContext
 from sqlalchemy.engine import make_url
 
+from assets import history
 from assets.connections import first_line, libpq_uri, scrub, sqlite_uri
-from assets.partitions import NIGHTS, ONE_NIGHT_PER_RUN, night_of
+from assets.partitions import NIGHTS, ONE_NIGHT_PER_RUN, TIMEZONE, night_of
 from assets.resources import SourcesResource, WarehouseResource
 from assets.text_decoding import legacy_encodings, repair_batch
-from expectations.contracts import CONTRACTS, TableContract
+from expectations.contracts import CATALOGUE, CONTRACTS, MASTER, TableContract
 
 BATCH_ROWS = 200_000
 # Above this share of quarantined rows a table is not "a few bad rows" but a broken column: fail loudly.
 MAX_QUARANTINE_SHARE = 0.5
 _SENTINEL = "__doisoat_sentinel"
 DEFAULT_QUARANTINE_RETENTION_NIGHTS = 30
+# An incremental read names the keys it must re-read (new, repeated, rewritten); beyond this many the table is
+# read whole instead (a SQL IN list of this size is still cheap for SQLite and PostgreSQL).
+MAX_KEYS_IN_FILTER = 20_000
 
 QUARANTINE_DDL = """
 create table if not exists raw._quarantine (
@@ -45,6 +52,10 @@ create table if not exists raw._quarantine (
 
 class SourceError(Exception):
     """A source cannot be read as SOURCES.md says. The message names source, table and column, never credentials."""
+
+
+class SourceUnreachable(SourceError):
+    """A source cannot be reached or read (connection, file, driver): unlike a contract violation, it is down."""
 
 
 @dataclass(frozen=True)
@@ -59,6 +70,15 @@ class IngestStats:
     values_replaced: int = 0
     values_decoded: int = 0
     quarantine_purged: int = 0
+    mode: str = "full"
+    state_as_of: dt.date | None = None
+    rows_inserted: int = 0
+    rows_updated: int = 0
+    rows_deleted: int = 0
+    rows_total: int = 0
+    watermark: str | None = None
+    newest_update: dt.datetime | None = None
+    error: str | None = None
 
     @property
     def quarantine_share(self) -> float:
@@ -94,7 +114,7 @@ def open_engine(source: str, url: str) -> sa.Engine:
     if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
         path = Path(parsed.database)
         if not path.is_file():
-            raise SourceError(f"source {source} ({display_url(url)}): database file not found: {path}")
+            raise SourceUnreachable(f"source {source} ({display_url(url)}): database file not found: {path}")
     engine = sa.create_engine(url, pool_pre_ping=False)
     try:
         with engine.connect() as conn:
@@ -102,7 +122,7 @@ def open_engine(source: str, url: str) -> sa.Engine:
     except sa.exc.SQLAlchemyError as exc:
         engine.dispose()
         reason = _scrub(getattr(exc, "orig", None) or exc, url)
-        raise SourceError(f"source {source} ({display_url(url)}): cannot read the database: {reason}") from None
+        raise SourceUnreachable(f"source {source} ({display_url(url)}): cannot read the database: {reason}") from None
     return engine
 
 
@@ -121,11 +141,13 @@ def resolve_columns(engine: sa.Engine, contract: TableContract, url: str) -> tup
     return actual_table, [present[name.lower()] for name in contract.column_names]
 
 
-def select_as_text(engine: sa.Engine, table: str, columns: list[str], contract: TableContract) -> str:
+def select_as_text(engine: sa.Engine, table: str, columns: list[str], contract: TableContract, where=None) -> str:
     """SQL selecting every contract column as text, named in lower case, in the source's dialect."""
     stmt = sa.select(
         *[sa.cast(sa.column(col), sa.String).label(raw) for col, raw in zip(columns, contract.raw_columns, strict=True)]
     ).select_from(sa.table(table))
+    if where is not None:
+        stmt = stmt.where(where)
     return str(stmt.compile(dialect=engine.dialect, compile_kwargs={"literal_binds": True}))
 
 
@@ -166,12 +188,12 @@ def _sqlalchemy_batches(engine: sa.Engine, sql: str, batch_rows: int) -> Iterato
 
 
 def arrow_batches(
-    engine: sa.Engine, url: str, sql: str, contract: TableContract, batch_rows: int = BATCH_ROWS
+    engine: sa.Engine, url: str, sql: str, names: list[str], batch_rows: int = BATCH_ROWS
 ) -> tuple[str, Iterator[pa_arrow.RecordBatch]]:
     """The rows of `sql` as Arrow record batches of text columns, and the name of the reader used."""
     backend = engine.url.get_backend_name()
     if backend == "sqlite" and engine.url.database not in (None, "", ":memory:"):
-        return "adbc-sqlite", _sqlite_batches(engine.url.database, sql, contract.raw_columns, batch_rows)
+        return "adbc-sqlite", _sqlite_batches(engine.url.database, sql, names, batch_rows)
     if backend == "postgresql":
         return "adbc-postgresql", _postgres_batches(url, sql)
     return "sqlalchemy", _sqlalchemy_batches(engine, sql, batch_rows)
@@ -268,6 +290,20 @@ def _null_bad_values(batch: pa_arrow.RecordBatch, cases: pd.DataFrame, keep: str
     return pa_arrow.RecordBatch.from_arrays(columns, schema=batch.schema)
 
 
+@dataclass(frozen=True)
+class _Read:
+    """How tonight reads a table: its SQL, the reader, and (incremental) the key scan and the base night."""
+
+    mode: str
+    reader: str
+    counts: dict
+
+
+def _now_local() -> dt.datetime:
+    """The wall clock in Asia/Ho_Chi_Minh (source timestamps are local): update values after it are bogus."""
+    return dt.datetime.now(ZoneInfo(TIMEZONE)).replace(tzinfo=None)
+
+
 def ingest_table(
     con,
     source: str,
@@ -279,52 +315,159 @@ def ingest_table(
     max_quarantine_share: float = MAX_QUARANTINE_SHARE,
     legacy: tuple[str, ...] | None = None,
     retention_nights: int | None = None,
+    full_refresh: bool = False,
+    stale_ok: bool = False,
+    lookback: int | None = None,
+    raw_as_table: bool = False,
 ) -> IngestStats:
-    """Replace `raw.<table>` with the source table's rows as of `as_of`; quarantine what breaks the contract.
+    """Bring the table's history to night `as_of` and make `raw.<table>` its state that night (module docstring).
 
     A row whose key is empty or repeated cannot load: it is quarantined whole (`disposition` = rejected).
     A row with a sound key loads; a value that breaks its column's type is loaded as NULL, text that is not
     UTF-8 is decoded by the policy of `assets.text_decoding`, and either is recorded in the quarantine
-    (`disposition` = loaded) with its column and reason.
+    (`disposition` = loaded) with its column and reason. Extraction is incremental from the last committed
+    night's watermark, whole on the first night or with `full_refresh`, a replay (no source read) for a night
+    not after the last committed one. With `stale_ok`, an unreachable source gives the last committed state
+    (mode `stale`) instead of an error.
     """
     started = time.perf_counter()
     extracted_at = extracted_at or dt.datetime.now(dt.UTC).replace(tzinfo=None)
     encodings = legacy_encodings(source) if legacy is None else legacy
     retention = quarantine_retention_nights() if retention_nights is None else retention_nights
+    days_back = history.lookback_days() if lookback is None else lookback
+    _ensure_quarantine(con)
+    history.ensure_tables(con, contract)
+    plan = history.plan_night(con, contract, as_of, full_refresh)
+    if plan.mode == "replay":
+        return _replay(con, contract, as_of, plan, extracted_at, started, raw_as_table)
+    names = _work_tables(contract)
+    try:
+        read = _read_source(con, source, url, contract, plan, names, batch_rows, encodings, days_back, as_of,
+                            extracted_at)  # fmt: skip
+        counts = _write_night(con, contract, plan, read, names, as_of, extracted_at, retention, raw_as_table,
+                              max_quarantine_share, url, started)  # fmt: skip
+    except SourceUnreachable as exc:
+        if not stale_ok or plan.frontier is None:
+            raise
+        return _stale(con, contract, as_of, plan, str(exc), extracted_at, started, raw_as_table)
+    finally:
+        for name in names.values():
+            con.execute(f"drop table if exists {name}")
+    return IngestStats(
+        rows_read=counts["read"],
+        rows_loaded=counts["loaded"],
+        rows_quarantined=counts["quarantined"],
+        seconds=time.perf_counter() - started,
+        reader=read.reader,
+        rows_rejected=counts["rejected"],
+        values_nulled=counts["nulled"],
+        values_replaced=counts["replaced"],
+        values_decoded=counts["decoded"],
+        quarantine_purged=counts["purged"],
+        mode=read.mode,
+        state_as_of=as_of,
+        rows_inserted=counts["inserted"],
+        rows_updated=counts["updated"],
+        rows_deleted=counts["deleted"],
+        rows_total=counts["total"],
+        watermark=counts["watermark"],
+        newest_update=counts["newest"],
+    )
+
+
+def _work_tables(contract: TableContract) -> dict[str, str]:
+    return {
+        part: f"raw.__{part}_{contract.raw_name}"
+        for part in ("landing", "issues", "rejected", "scan", "loaded", "carried", "scope")
+    }
+
+
+def _read_source(con, source, url, contract, plan, names, batch_rows, encodings, days_back, as_of, extracted_at):
+    """Read tonight's rows into the landing table (with the key scan first when incremental)."""
     engine = open_engine(source, url)
     try:
         actual_table, actual_columns = resolve_columns(engine, contract, url)
-        sql = select_as_text(engine, actual_table, actual_columns, contract)
-        reader, batches = arrow_batches(engine, url, sql, contract, batch_rows)
-        counts = _load(con, contract, batches, as_of, extracted_at, max_quarantine_share, url, encodings, retention)
+        where, mode = None, plan.mode
+        if mode == "incremental":
+            where = _incremental_filter(con, engine, url, contract, plan, names, actual_table, actual_columns,
+                                        batch_rows, encodings, days_back)  # fmt: skip
+            mode = "incremental" if where is not None else "full"
+        sql = select_as_text(engine, actual_table, actual_columns, contract, where)
+        reader, batches = arrow_batches(engine, url, sql, contract.raw_columns, batch_rows)
+        counts = _land(con, contract, batches, names, as_of, extracted_at, encodings)
+        return _Read(mode, reader, counts)
     except SourceError:
         raise
     except sa.exc.SQLAlchemyError as exc:
-        raise SourceError(
+        raise SourceUnreachable(
             f"source {source} ({display_url(url)}): table {contract.table} cannot be read: "
             f"{_scrub(getattr(exc, 'orig', None) or exc, url)}"
         ) from None
     except Exception as exc:  # driver errors (ADBC) while streaming
         if isinstance(exc, pa.errors.SchemaErrors):
             raise
-        raise SourceError(
+        raise SourceUnreachable(
             f"source {source} ({display_url(url)}): table {contract.table} cannot be read: "
             f"{type(exc).__name__}: {_scrub(exc, url)}"
         ) from None
     finally:
         engine.dispose()
-    return IngestStats(
-        rows_read=counts["read"],
-        rows_loaded=counts["loaded"],
-        rows_quarantined=counts["quarantined"],
-        seconds=time.perf_counter() - started,
-        reader=reader,
-        rows_rejected=counts["rejected"],
-        values_nulled=counts["nulled"],
-        values_replaced=counts["replaced"],
-        values_decoded=counts["decoded"],
-        quarantine_purged=counts["purged"],
+
+
+def _incremental_filter(
+    con, engine, url, contract, plan, names, actual_table, actual_columns, batch_rows, encodings, days_back
+):
+    """The WHERE clause of an incremental read, or None when the table must be read whole.
+
+    Re-read: rows updated since the base night's watermark date minus the lookback, rows whose update value is
+    empty, rows whose key is empty, repeated, or not a current key of the history with the same text (new
+    rows, rows rejected before, keys rewritten) — so every row that can be rejected or that changed is read.
+    """
+    if plan.watermark is None or not contract.key:
+        return None
+    key_position = contract.raw_columns.index(contract.key.lower())
+    key_col, update_col = actual_columns[key_position], actual_columns[contract.raw_columns.index(
+        contract.update_column.lower())]  # fmt: skip
+    scan_sql = str(
+        sa.select(sa.cast(sa.column(key_col), sa.String).label("k"))
+        .select_from(sa.table(actual_table))
+        .compile(dialect=engine.dialect)
     )
+    _, batches = arrow_batches(engine, url, scan_sql, ["k"], batch_rows)
+    con.execute(f"create or replace table {names['scan']} (k varchar)")
+    for batch in batches:
+        if batch.num_rows:
+            repaired, _, _ = repair_batch(batch, encodings)
+            con.register("_scan_batch", pa_arrow.Table.from_batches([repaired]))
+            con.execute(f"insert into {names['scan']} select k from _scan_batch")
+            con.unregister("_scan_batch")
+    key = contract.key.lower()
+    state = history.state_sql(contract, plan.base)
+    keys = [
+        row[0]
+        for row in con.execute(f"""
+            select distinct s.k from {names["scan"]} as s
+            where nullif(trim(s.k), '') is not null and (
+                trim(s.k) in (select trim(k) from {names["scan"]} group by 1 having count(*) > 1)
+                or not exists (select 1 from ({state}) as h where h._key = trim(s.k) and h.{key} = s.k)
+            )
+            order by 1
+        """).fetchall()
+    ]
+    if len(keys) > MAX_KEYS_IN_FILTER:
+        return None
+    lower = (dt.date.fromisoformat(plan.watermark[:10]) - dt.timedelta(days=days_back)).isoformat()
+    upd, k = sa.column(update_col), sa.column(key_col)
+    conditions = [
+        upd >= sa.literal(lower, sa.String),
+        upd.is_(None),
+        sa.func.trim(sa.cast(upd, sa.String)) == "",
+        k.is_(None),
+        sa.func.trim(sa.cast(k, sa.String)) == "",
+    ]
+    if keys:
+        conditions.append(sa.cast(k, sa.String).in_(keys))
+    return sa.or_(*conditions)
 
 
 def _ensure_quarantine(con) -> None:
@@ -351,151 +494,270 @@ def _insert_issues(con, issues_table: str, rows: pd.DataFrame, kind: str) -> Non
     con.unregister("_issues_batch")
 
 
-def _load(con, contract, batches, as_of, extracted_at, max_quarantine_share, url, encodings, retention):
-    raw, landing = f"raw.{contract.raw_name}", f"raw.__landing_{contract.raw_name}"
-    issues, rejected = f"raw.__issues_{contract.raw_name}", f"raw.__rejected_{contract.raw_name}"
+def _land(con, contract, batches, names, as_of, extracted_at, encodings) -> dict:
+    """Tonight's rows into the landing table, what breaks the contract into the issues table."""
+    landing, issues = names["landing"], names["issues"]
     key = contract.key.lower() if contract.key else None
     cols_sql = ", ".join(f"{c} varchar" for c in contract.raw_columns)
-    _ensure_quarantine(con)
     con.execute(f"create or replace table {landing} ({cols_sql}, _as_of date, _extracted_at timestamp, _row bigint)")
     con.execute(
         f"create or replace table {issues} (_row bigint, column_name varchar, reason varchar, value varchar,"
         " kind varchar)"
     )
-    counts = {"read": 0, "decoded": 0, "replaced": 0, "nulled": 0, "purged": 0}
+    counts = {"read": 0, "decoded": 0, "replaced": 0, "nulled": 0}
+    for batch in batches:
+        if batch.num_rows == 0:
+            continue
+        first = counts["read"]
+        batch, bad_text, decoded = repair_batch(batch, encodings)
+        counts["decoded"] += sum(decoded.values())
+        counts["replaced"] += len(bad_text)
+        if bad_text:
+            text_cases = pd.DataFrame(bad_text, columns=["row", "column_name", "reason", "value"])
+            _insert_issues(con, issues, text_cases.assign(row=text_cases["row"] + first), "value")
+        cases = type_failures(contract, batch.to_pandas())
+        if not cases.empty:
+            cases = cases.assign(reason=cases["reason"].map(_reason_text))
+            on_key = cases["column_name"] == key
+            counts["nulled"] += int((~on_key).sum())
+            in_night = cases.assign(row=cases["row"] + first)
+            _insert_issues(con, issues, in_night[~on_key], "value")
+            _insert_issues(con, issues, in_night[on_key], "key")
+            batch = _null_bad_values(batch, cases, key)
+        table = _with_night(pa_arrow.Table.from_batches([batch]), as_of, extracted_at, first)
+        con.register("_good_batch", table)
+        con.execute(f"insert into {landing} select * from _good_batch")
+        con.unregister("_good_batch")
+        counts["read"] += batch.num_rows
+
+    if key:
+        # The key is checked over the rows read, trimmed (staging keys are trimmed): empty, or repeated (the
+        # first row in read order keeps the key, later ones cannot load). An incremental read re-reads every
+        # row of a repeated key, so this is the check over the whole table.
+        con.execute(f"""
+            insert into {issues}
+            select _row, '{key}', 'key is empty', {key}, 'key' from {landing}
+            where nullif(trim({key}), '') is null
+        """)
+        con.execute(f"""
+            insert into {issues}
+            select _row, '{key}', 'duplicate key', {key}, 'key' from (
+                select _row, {key}, row_number() over (partition by trim({key}) order by _row) as n
+                from {landing} where nullif(trim({key}), '') is not null
+            ) where n > 1
+        """)
+    return counts
+
+
+def _write_night(
+    con, contract, plan, read, names, as_of, extracted_at, retention, raw_as_table, max_share, url, started
+) -> dict:
+    """Tonight's versions, quarantine rows, raw view and `meta.extractions` row, in one transaction."""
+    landing, issues, rejected, loaded = names["landing"], names["issues"], names["rejected"], names["loaded"]
+    carried, scope = names["carried"], names["scope"]
+    key = contract.key.lower() if contract.key else None
+    counts = dict(read.counts)
+    incremental = read.mode == "incremental"
+    con.execute(f"create or replace table {carried} (k varchar)")
+    if incremental:
+        # Keys of the base night's state still in the source and not read tonight: their versions (and their
+        # `loaded` quarantine rows) carry over; every other key of that state may close tonight.
+        state = history.state_sql(contract, plan.base)
+        con.execute(f"""
+            insert into {carried}
+            select distinct h._key from ({state}) as h
+            where h._key in (select trim(k) from {names["scan"]})
+                and h._key not in (select trim({key}) from {landing} where trim({key}) is not null)
+        """)
+        con.execute(f"create or replace table {scope} as select _key as k from ({state}) where _key not in ("
+                    f"select k from {carried})")  # fmt: skip
+    _identify_rejected(con, landing, issues, rejected, key, carried)
+    row_hash = history.hash_sql(contract.raw_columns)
+    key_expr = f"trim({key})" if key else "_hash || '#' || row_number() over (partition by _hash order by _row)"
+    con.execute(f"""
+        create or replace table {loaded} as
+        select * exclude (_as_of, _extracted_at), {key_expr} as _key from (
+            select *, {row_hash} as _hash from {landing} where _row not in (select _row from {rejected})
+        )
+    """)
+    counts["rejected"] = con.execute(f"select count(*) from {rejected}").fetchone()[0]
+    counts["loaded"] = counts["read"] - counts["rejected"]
+    con.execute("begin transaction")
     try:
-        for batch in batches:
-            if batch.num_rows == 0:
-                continue
-            first = counts["read"]
-            batch, bad_text, decoded = repair_batch(batch, encodings)
-            counts["decoded"] += sum(decoded.values())
-            counts["replaced"] += len(bad_text)
-            if bad_text:
-                text_cases = pd.DataFrame(bad_text, columns=["row", "column_name", "reason", "value"])
-                _insert_issues(con, issues, text_cases.assign(row=text_cases["row"] + first), "value")
-            cases = type_failures(contract, batch.to_pandas())
-            if not cases.empty:
-                cases = cases.assign(reason=cases["reason"].map(_reason_text))
-                on_key = cases["column_name"] == key
-                counts["nulled"] += int((~on_key).sum())
-                in_night = cases.assign(row=cases["row"] + first)
-                _insert_issues(con, issues, in_night[~on_key], "value")
-                _insert_issues(con, issues, in_night[on_key], "key")
-                batch = _null_bad_values(batch, cases, key)
-            table = _with_night(pa_arrow.Table.from_batches([batch]), as_of, extracted_at, first)
-            con.register("_good_batch", table)
-            con.execute(f"insert into {landing} select * from _good_batch")
-            con.unregister("_good_batch")
-            counts["read"] += batch.num_rows
-
-        if key:
-            # The key is checked over the whole table, trimmed (staging keys are trimmed): empty, or repeated
-            # (the first row in read order keeps the key, later ones cannot load).
-            con.execute(f"""
-                insert into {issues}
-                select _row, '{key}', 'key is empty', {key}, 'key' from {landing}
-                where nullif(trim({key}), '') is null
-            """)
-            con.execute(f"""
-                insert into {issues}
-                select _row, '{key}', 'duplicate key', {key}, 'key' from (
-                    select _row, {key}, row_number() over (partition by trim({key}) order by _row) as n
-                    from {landing} where nullif(trim({key}), '') is not null
-                ) where n > 1
-            """)
-        _identify_rejected(con, landing, issues, rejected, key)
-
-        quarantined = con.execute(f"select count(distinct _row) from {issues}").fetchone()[0]
-        if counts["read"] and quarantined / counts["read"] > max_quarantine_share:
-            worst = con.execute(
-                f"select column_name || ': ' || reason, count(*) from {issues} group by 1 order by 2 desc, 1 limit 1"
-            ).fetchone()
-            raise SourceError(
-                f"source {contract.source} ({display_url(url)}): table {contract.table}: {quarantined} of "
-                f"{counts['read']} rows break the contract, most often '{worst[0]}' ({worst[1]} rows); "
-                "the column does not hold what SOURCES.md says"
-            )
-
-        columns = ", ".join(contract.raw_columns)
-        key_expr = key or "cast(null as varchar)"
-        con.execute("begin transaction")
-        try:
+        history.undo_after(con, contract, plan.base)
+        versions = history.apply_versions(con, contract, loaded, scope if incremental else None, as_of, extracted_at)
+        counts.update(versions)
+        _write_quarantine(con, contract, names, key, as_of)
+        if incremental:
             con.execute(
-                f"create or replace table {raw} as select {columns}, _as_of, _extracted_at from {landing}"
-                f" where _row not in (select _row from {rejected})"
+                f"insert into raw._quarantine by name select * replace (cast(? as date) as _as_of)"
+                f" from raw._quarantine where source = ? and table_name = ? and _as_of = ?"
+                f" and disposition = 'loaded' and source_record_id in (select k from {carried})",
+                [as_of, contract.source, contract.table, plan.base],
             )
+        counts["quarantined"] = history.quarantined(con, contract, as_of)
+        carried_rows = con.execute(f"select count(*) from {carried}").fetchone()[0]
+        _check_share(con, contract, issues, counts["quarantined"], counts["read"] + carried_rows, max_share, url)
+        counts["purged"] = len(
             con.execute(
-                "delete from raw._quarantine where source = ? and table_name = ? and _as_of = ?",
-                [contract.source, contract.table, as_of],
-            )
-            # row_json keeps only what the steward needs to find and fix the row: its key and the bad values.
-            con.execute(
-                f"""
-                insert into raw._quarantine by name
-                with per_row as (
-                    select
-                        _row,
-                        string_agg(distinct column_name, ',' order by column_name) as column_name,
-                        string_agg(distinct column_name || ': ' || reason, '; '
-                                   order by column_name || ': ' || reason) as reason,
-                        bool_or(kind = 'key') as is_rejected
-                    from {issues} group by _row
-                ),
-                bad_values as (
-                    -- keys in column order (json_group_object's order depends on the threads)
-                    select _row, to_json(map_from_entries(
-                               list(struct_pack(k := column_name, v := value) order by column_name)
-                           ))::varchar as row_json
-                    from (
-                        select distinct issues._row, issues.column_name, issues.value from {issues} as issues
-                        {
-                    f"union select landing._row, '{key}', landing.{key} from {landing} as landing "
-                    f"where landing._row in (select _row from {issues})"
-                    if key
-                    else ""
-                }
-                    ) group by _row
-                )
-                select
-                    ? as source, ? as table_name, landing.{key_expr} as record_key,
-                    per_row.column_name, per_row.reason, bad_values.row_json,
-                    landing._as_of, landing._extracted_at,
-                    coalesce(rejected.source_record_id, trim(landing.{key_expr})) as source_record_id,
-                    case when per_row.is_rejected then 'rejected' else 'loaded' end as disposition
-                from per_row
-                join {landing} as landing using (_row)
-                join bad_values using (_row)
-                left join {rejected} as rejected using (_row)
-                order by _row
-                """.replace("landing.cast(null as varchar)", "cast(null as varchar)"),
-                [contract.source, contract.table],
-            )
-            purged = con.execute(
                 "delete from raw._quarantine where source = ? and table_name = ? and _as_of < ? returning 1",
                 [contract.source, contract.table, as_of - dt.timedelta(days=retention)],
             ).fetchall()
-            counts["purged"] = len(purged)
-            con.execute("commit")
-        except Exception:
-            con.execute("rollback")
-            raise
-        counts["quarantined"] = quarantined
-        counts["rejected"] = con.execute(f"select count(*) from {rejected}").fetchone()[0]
-        counts["loaded"] = counts["read"] - counts["rejected"]
-        return counts
-    finally:
-        for name in (landing, issues, rejected):
-            con.execute(f"drop table if exists {name}")
+        )
+        history.make_raw(con, contract, as_of, raw_as_table)
+        counts["total"] = history.rows_total(con, contract, as_of)
+        counts["newest"] = history.newest_update(con, contract, as_of, _now_local())
+        counts["watermark"] = counts["newest"].isoformat(sep=" ") if counts["newest"] else None
+        history.record_extraction(
+            con,
+            {
+                "as_of": as_of, "source": contract.source, "table_name": contract.table, "mode": read.mode,
+                "status": "ok", "state_as_of": as_of, "rows_read": counts["read"],
+                "rows_inserted": counts["inserted"], "rows_updated": counts["updated"],
+                "rows_deleted": counts["deleted"], "rows_total": counts["total"],
+                "rows_quarantined": counts["quarantined"], "newest_update": counts["newest"],
+                "watermark": counts["watermark"], "extracted_at": extracted_at,
+                "seconds": time.perf_counter() - started,
+            },
+        )  # fmt: skip
+        con.execute("commit")
+    except Exception:
+        con.execute("rollback")
+        raise
+    return counts
 
 
-def _identify_rejected(con, landing: str, issues: str, rejected: str, key: str | None) -> None:
+def _check_share(con, contract, issues, quarantined, rows, max_share, url) -> None:
+    """Fail the table when more than `max_share` of its rows break the contract (a broken column)."""
+    if not rows or quarantined / rows <= max_share:
+        return
+    worst = con.execute(
+        f"select column_name || ': ' || reason, count(*) from {issues} group by 1 order by 2 desc, 1 limit 1"
+    ).fetchone() or ("?", 0)
+    raise SourceError(
+        f"source {contract.source} ({display_url(url)}): table {contract.table}: {quarantined} of "
+        f"{rows} rows break the contract, most often '{worst[0]}' ({worst[1]} rows); "
+        "the column does not hold what SOURCES.md says"
+    )
+
+
+def _write_quarantine(con, contract, names, key, as_of) -> None:
+    """The night's quarantine rows of the rows read tonight (replacing the night's rows of the table)."""
+    landing, issues, rejected = names["landing"], names["issues"], names["rejected"]
+    key_expr = key or "cast(null as varchar)"
+    con.execute(
+        "delete from raw._quarantine where source = ? and table_name = ? and _as_of = ?",
+        [contract.source, contract.table, as_of],
+    )
+    # row_json keeps only what the steward needs to find and fix the row: its key and the bad values.
+    con.execute(
+        f"""
+        insert into raw._quarantine by name
+        with per_row as (
+            select
+                _row,
+                string_agg(distinct column_name, ',' order by column_name) as column_name,
+                string_agg(distinct column_name || ': ' || reason, '; '
+                           order by column_name || ': ' || reason) as reason,
+                bool_or(kind = 'key') as is_rejected
+            from {issues} group by _row
+        ),
+        bad_values as (
+            -- keys in column order (json_group_object's order depends on the threads)
+            select _row, to_json(map_from_entries(
+                       list(struct_pack(k := column_name, v := value) order by column_name)
+                   ))::varchar as row_json
+            from (
+                select distinct issues._row, issues.column_name, issues.value from {issues} as issues
+                {
+            f"union select landing._row, '{key}', landing.{key} from {landing} as landing "
+            f"where landing._row in (select _row from {issues})"
+            if key
+            else ""
+        }
+            ) group by _row
+        )
+        select
+            ? as source, ? as table_name, landing.{key_expr} as record_key,
+            per_row.column_name, per_row.reason, bad_values.row_json,
+            landing._as_of, landing._extracted_at,
+            coalesce(rejected.source_record_id, trim(landing.{key_expr})) as source_record_id,
+            case when per_row.is_rejected then 'rejected' else 'loaded' end as disposition
+        from per_row
+        join {landing} as landing using (_row)
+        join bad_values using (_row)
+        left join {rejected} as rejected using (_row)
+        order by _row
+        """.replace("landing.cast(null as varchar)", "cast(null as varchar)"),
+        [contract.source, contract.table],
+    )
+
+
+def _replay(con, contract, as_of, plan, extracted_at, started, raw_as_table) -> IngestStats:
+    """Night `as_of` from the history as of the latest extracted night not after it: no source is read."""
+    return _from_history(con, contract, as_of, plan, "replay", None, extracted_at, started, raw_as_table)
+
+
+def _stale(con, contract, as_of, plan, error, extracted_at, started, raw_as_table) -> IngestStats:
+    """The source cannot be read: the night uses the last committed state, marked stale."""
+    # The last committed state: the frontier's (a full refresh of the frontier night keeps it when the source is down).
+    states = history.committed_states(con, contract)
+    stale = history.Plan("stale", plan.frontier, plan.frontier, history.watermark_of(states, plan.frontier))
+    return _from_history(con, contract, as_of, stale, "stale", error, extracted_at, started, raw_as_table)
+
+
+def _from_history(con, contract, as_of, plan, mode, error, extracted_at, started, raw_as_table) -> IngestStats:
+    if mode == "replay":
+        # A night that was stale stays stale when replayed (same state, same warning for the report).
+        before = con.execute(
+            "select status, error from meta.extractions where as_of = ? and source = ? and table_name = ?"
+            " and state_as_of = ?",
+            [as_of, contract.source, contract.table, plan.state_as_of],
+        ).fetchone()
+        error = before[1] if before and before[0] == "stale" else None
+    con.execute("begin transaction")
+    try:
+        if mode == "stale":
+            history.undo_after(con, contract, plan.base)
+        history.copy_quarantine(con, contract, as_of, plan.state_as_of)
+        history.make_raw(con, contract, as_of, raw_as_table)
+        total = history.rows_total(con, contract, as_of)
+        quarantined = history.quarantined(con, contract, as_of)
+        newest = history.newest_update(con, contract, as_of, _now_local())
+        seconds = time.perf_counter() - started
+        history.record_extraction(
+            con,
+            {
+                "as_of": as_of, "source": contract.source, "table_name": contract.table, "mode": mode,
+                "status": "stale" if error else "ok", "state_as_of": plan.state_as_of, "error": error,
+                "rows_read": 0, "rows_inserted": 0, "rows_updated": 0, "rows_deleted": 0, "rows_total": total,
+                "rows_quarantined": quarantined, "newest_update": newest, "watermark": plan.watermark,
+                "extracted_at": extracted_at, "seconds": seconds,
+            },
+        )  # fmt: skip
+        con.execute("commit")
+    except Exception:
+        con.execute("rollback")
+        raise
+    rejected = con.execute(
+        "select count(*) from raw._quarantine where source = ? and table_name = ? and _as_of = ?"
+        " and disposition = 'rejected'",
+        [contract.source, contract.table, as_of],
+    ).fetchone()[0]
+    return IngestStats(
+        rows_read=0, rows_loaded=0, rows_quarantined=quarantined, seconds=seconds, reader="history",
+        rows_rejected=rejected, mode=mode, state_as_of=plan.state_as_of, rows_total=total,
+        watermark=plan.watermark, newest_update=newest, error=error,
+    )  # fmt: skip
+
+
+def _identify_rejected(con, landing: str, issues: str, rejected: str, key: str | None, carried: str) -> None:
     """The rows that cannot load, each with the `source_record_id` it has downstream (unique in the table).
 
     A sound key (non-empty, first in read order) keeps itself, trimmed, even when the row is rejected for the
-    key's type. An empty key becomes `#<n>` (n: the row's position in the night's read, from 1); the k-th
-    repeat of a key K becomes `K#k` (k ≥ 2). Should such a name be taken by another key, `#` is appended
-    until it is not.
+    key's type. An empty key becomes `#<n>` (n: the row's rank among the empty-key rows in read order, from 1:
+    every read, whole or incremental, reads all of them); the k-th repeat of a key K becomes `K#k` (k ≥ 2).
+    Should such a name be taken by another key (read tonight or carried over), `#` is appended until it is not.
     """
     con.execute(f"create or replace table {rejected} (_row bigint, source_record_id varchar, synthetic boolean)")
     if not key:
@@ -504,7 +766,8 @@ def _identify_rejected(con, landing: str, issues: str, rejected: str, key: str |
         insert into {rejected}
         select landing._row,
             case
-                when nullif(trim(landing.{key}), '') is null then '#' || (landing._row + 1)
+                when nullif(trim(landing.{key}), '') is null then '#' || row_number() over (
+                    partition by nullif(trim(landing.{key}), '') is null order by landing._row)
                 when reasons.is_duplicate then trim(landing.{key}) || '#' || row_number() over (
                     partition by trim(landing.{key}) order by landing._row) + 1
                 else trim(landing.{key})
@@ -516,7 +779,10 @@ def _identify_rejected(con, landing: str, issues: str, rejected: str, key: str |
             where kind = 'key' group by _row
         ) as reasons using (_row)
     """)
-    real_keys = f"select trim({key}) from {landing} where _row not in (select _row from {rejected} where synthetic)"
+    real_keys = (
+        f"select trim({key}) from {landing} where _row not in (select _row from {rejected} where synthetic)"
+        f" union all select k from {carried}"
+    )
     for _ in range(10):
         clashes = con.execute(f"""
             select count(*) from {rejected}
@@ -534,26 +800,62 @@ def _identify_rejected(con, landing: str, issues: str, rejected: str, key: str |
 
 # --- Dagster assets ------------------------------------------------------------------------------------------
 
+FULL_REFRESH_TAG = "doisoat/full_refresh"
+
+
+def _metadata(stats: IngestStats, as_of: dt.date) -> dict:
+    """The asset's metadata: counts, modes and dates only, never a value of a row."""
+    return {
+        "as_of": as_of.isoformat(),
+        "mode": stats.mode,
+        "state_as_of": stats.state_as_of.isoformat() if stats.state_as_of else "",
+        "rows_read": stats.rows_read,
+        "rows_loaded": stats.rows_loaded,
+        "rows_inserted": stats.rows_inserted,
+        "rows_updated": stats.rows_updated,
+        "rows_deleted": stats.rows_deleted,
+        "rows_total": stats.rows_total,
+        "rows_quarantined": stats.rows_quarantined,
+        "rows_rejected": stats.rows_rejected,
+        "quarantine_share": dg.FloatMetadataValue(round(stats.quarantine_share, 6)),
+        "values_nulled": stats.values_nulled,
+        "values_replaced": stats.values_replaced,
+        "values_decoded": stats.values_decoded,
+        "quarantine_purged": stats.quarantine_purged,
+        "watermark": stats.watermark or "",
+        "newest_update": stats.newest_update.isoformat(sep=" ") if stats.newest_update else "",
+        "seconds": round(stats.seconds, 3),
+        "rows_per_second": round(stats.rows_per_second, 1),
+        "reader": stats.reader,
+    }
+
 
 def _ingest_asset(contract: TableContract) -> dg.AssetsDefinition:
     key = dg.AssetKey(["raw", contract.raw_name])
+    is_master = CATALOGUE[contract.source].master
 
     @dg.asset(
         key=key,
         group_name="raw",
         kinds={"duckdb", "python"},
-        description=f"`{contract.source}.{contract.table}` as of the night, every value as text "
-        "(what breaks the pandera contract is recorded in `raw._quarantine`).",
-        tags={"source": contract.source},
         partitions_def=NIGHTS,
         backfill_policy=ONE_NIGHT_PER_RUN,
+        description=f"`{contract.source}.{contract.table}` as of the night, every value as text: a view of "
+        f"`history.{contract.raw_name}` (what breaks the pandera contract is recorded in `raw._quarantine`).",
+        tags={"source": contract.source},
         check_specs=[
             dg.AssetCheckSpec(
                 name="source_table_not_empty",
                 asset=key,
                 description=f"`{contract.source}.{contract.table}` has at least one row (warning: an empty "
                 "source table usually means a failed export upstream).",
-            )
+            ),
+            dg.AssetCheckSpec(
+                name="source_reachable",
+                asset=key,
+                description=f"`{contract.source}` could be read tonight (warning: when it cannot, the night "
+                "uses its last committed state, marked stale).",
+            ),
         ],
     )
     def _asset(
@@ -562,43 +864,51 @@ def _ingest_asset(contract: TableContract) -> dg.AssetsDefinition:
         sources: SourcesResource,
     ) -> dg.MaterializeResult:
         as_of = night_of(context)
+        full_refresh = context.run.tags.get(FULL_REFRESH_TAG, "").lower() == "true"
         con = warehouse.connect()
         try:
-            stats = ingest_table(con, contract.source, sources.url(contract.source), contract, as_of)
+            stats = ingest_table(
+                con, contract.source, sources.url(contract.source), contract, as_of,
+                full_refresh=full_refresh, stale_ok=not is_master,
+            )  # fmt: skip
+        except SourceUnreachable as exc:
+            if contract.source == MASTER:
+                raise dg.Failure(
+                    description=f"population master unreachable: nothing can be reconciled ({exc})",
+                    allow_retries=False,
+                ) from None
+            raise dg.Failure(description=str(exc), allow_retries=False) from None
         except (SourceError, ValueError) as exc:
             raise dg.Failure(description=str(exc), allow_retries=False) from None
         finally:
             con.close()
         context.log.info(
-            f"{contract.source}.{contract.table}: {stats.rows_loaded} rows loaded, "
-            f"{stats.rows_quarantined} quarantined ({stats.rows_rejected} rejected, {stats.values_nulled} values "
-            f"nulled, {stats.values_replaced} replaced, {stats.values_decoded} decoded from a legacy encoding), "
+            f"{contract.source}.{contract.table}: {stats.mode} (state of {stats.state_as_of}), "
+            f"{stats.rows_read} rows read, {stats.rows_inserted} inserted, {stats.rows_updated} updated, "
+            f"{stats.rows_deleted} deleted, {stats.rows_total} in the night's state, {stats.rows_quarantined} "
+            f"quarantined ({stats.rows_rejected} rejected, {stats.values_nulled} values nulled, "
+            f"{stats.values_replaced} replaced, {stats.values_decoded} decoded from a legacy encoding), "
             f"{stats.rows_per_second:,.0f} rows/s via {stats.reader}"
         )
+        if stats.error:
+            context.log.warning(f"{contract.source}.{contract.table} is stale: {stats.error}")
         return dg.MaterializeResult(
-            metadata={
-                "as_of": as_of.isoformat(),
-                "rows_read": stats.rows_read,
-                "rows_loaded": stats.rows_loaded,
-                "rows_quarantined": stats.rows_quarantined,
-                "rows_rejected": stats.rows_rejected,
-                "quarantine_share": dg.FloatMetadataValue(round(stats.quarantine_share, 6)),
-                "values_nulled": stats.values_nulled,
-                "values_replaced": stats.values_replaced,
-                "values_decoded": stats.values_decoded,
-                "quarantine_purged": stats.quarantine_purged,
-                "seconds": round(stats.seconds, 3),
-                "rows_per_second": round(stats.rows_per_second, 1),
-                "reader": stats.reader,
-            },
+            metadata=_metadata(stats, as_of),
             check_results=[
                 dg.AssetCheckResult(
                     check_name="source_table_not_empty",
                     asset_key=key,
-                    passed=stats.rows_read > 0,
+                    passed=stats.rows_total > 0,
                     severity=dg.AssetCheckSeverity.WARN,
-                    metadata={"rows_read": stats.rows_read},
-                )
+                    metadata={"rows_total": stats.rows_total},
+                ),
+                dg.AssetCheckResult(
+                    check_name="source_reachable",
+                    asset_key=key,
+                    passed=stats.mode != "stale",
+                    severity=dg.AssetCheckSeverity.WARN,
+                    metadata={"mode": stats.mode, "error": stats.error or ""},
+                ),
             ],
         )
 

@@ -10,8 +10,8 @@ import duckdb
 import pytest
 
 from assets.ingest import ingest_assets, ingest_table, quarantine_retention_nights
+from assets.resources import SourcesResource, WarehouseResource
 from expectations.contracts import CONTRACTS
-from orchestration.resources import NightResource, SourcesResource, WarehouseResource
 
 PAYMENT = next(c for c in CONTRACTS if c.table == "PAYMENT")
 AS_OF = dt.date(2026, 11, 25)
@@ -55,14 +55,15 @@ def test_empty_source_table_is_a_warning_check_and_metadata_has_the_quarantine_s
     result = dg.materialize(
         [asset],
         resources={
-            "night": NightResource(as_of=AS_OF.isoformat()),
             "warehouse": WarehouseResource(path=str(tmp_path / "w.duckdb")),
             "sources": SourcesResource(social=url),
         },
+        partition_key=AS_OF.isoformat(),
     )
     assert result.success
-    (evaluation,) = result.get_asset_check_evaluations()
-    assert evaluation.passed is passed
-    assert evaluation.severity == dg.AssetCheckSeverity.WARN
+    evaluations = {e.check_name: e for e in result.get_asset_check_evaluations()}
+    assert evaluations["source_table_not_empty"].passed is passed
+    assert evaluations["source_table_not_empty"].severity == dg.AssetCheckSeverity.WARN
+    assert evaluations["source_reachable"].passed
     metadata = result.asset_materializations_for_node(asset.op.name)[0].metadata
     assert metadata["quarantine_share"].value == (0.5 if rows else 0.0)
