@@ -19,6 +19,13 @@ from .util import age_at, isin, ymd
 TWO_COLUMN = ("vaccination", "social", "children")
 
 
+def master_mask(people: pd.DataFrame, n_master: int) -> np.ndarray:
+    """Which people the master holds: the `in_master` column when the people advanced nights, else the first n."""
+    if "in_master" in people.columns:
+        return people["in_master"].to_numpy().astype(bool)
+    return np.arange(len(people)) < n_master
+
+
 def _resolve(f: pd.DataFrame, src: str, geo: Geo) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """(resolved current commune, COMMUNE_UNKNOWN, COMMUNE_OUTDATED, commune missing) per record."""
     cur_set = set(geo.current_codes_all)
@@ -68,7 +75,7 @@ def sector_masks(
 ) -> tuple[dict[str, dict[str, np.ndarray]], np.ndarray]:
     """Per linkage mode (`perfect`, `deterministic`), one boolean mask per rule; and the resolved commune."""
     pi = f["pi"].to_numpy().astype("int64")
-    in_master = pi < n_master
+    in_master = master_mask(people, n_master)[pi]
     link = f["link_class"].to_numpy()
     kind = f["id_kind"].to_numpy()
     attr = f["attr"].to_numpy()
@@ -147,7 +154,7 @@ def sector_truth(
     """Truth rows of one source, and the people linked by its records (per mode) for population rules."""
     n = len(f)
     pi = f["pi"].to_numpy().astype("int64")
-    in_master = pi < n_master
+    in_master = master_mask(people, n_master)[pi]
     pm = np.where(in_master, pi, 0)
     masks, res = sector_masks(src, f, people, n_master, geo, as_of)
     out, linked_people = {}, {}
@@ -196,7 +203,8 @@ def population_truth(
     linked: dict[str, np.ndarray],
 ) -> pd.DataFrame:
     """Truth rows for citizens and households."""
-    p = people.iloc[:n_master]
+    idx = np.flatnonzero(master_mask(people, n_master))
+    p = people.iloc[idx]
     n = len(p)
     birth = p["birth"].to_numpy().astype("int64")
     y, _, _ = ymd(birth)
@@ -210,7 +218,6 @@ def population_truth(
     u16 = has_b & (p["prec"].to_numpy() == "D") & (age_at(birth, as_of) < 16)
     alive = status == "ALIVE"
     base["CHILD_NO_RESIDENCE"] = alive & u16 & p["m_commune"].isna().to_numpy()
-    idx = np.arange(n)
     out = {}
     for mode in ("perfect", "deterministic"):
         r = dict(base)
