@@ -84,7 +84,9 @@ def _sqlite_file(url: str) -> Path | None:
 
 
 # ------------------------------------------------------------------------------------------------ the state
-def save_initial_state(tp: Path, b: dict, urls: dict[str, str], *, seed: int, province_code: str, as_of: dt.date) -> None:
+def save_initial_state(
+    tp: Path, b: dict, urls: dict[str, str], *, seed: int, province_code: str, as_of: dt.date
+) -> None:
     """Keep what `advance` needs after `simulate`: people, households, frames, rendered tables, settings."""
     sd = state_dir(tp)
     sd.mkdir(parents=True, exist_ok=True)
@@ -985,9 +987,11 @@ def _sync_derived(nt: Night) -> None:
     f = nt.frames["vaccination"]
     f["min_dose"] = first.reindex(f.index).fillna(10**9).to_numpy().astype("int64")
     pay = nt.tables["social.PAYMENT"]
-    last = pd.Series(pay["PAID_AT"].to_numpy().astype("datetime64[D]").astype("int64")).groupby(
-        pay["BENEFICIARY_ID"].to_numpy()
-    ).max()
+    last = (
+        pd.Series(pay["PAID_AT"].to_numpy().astype("datetime64[D]").astype("int64"))
+        .groupby(pay["BENEFICIARY_ID"].to_numpy())
+        .max()
+    )
     f = nt.frames["social"]
     f["max_paid"] = last.reindex(f["bid"].to_numpy().astype("int64")).fillna(-1).to_numpy().astype("int64")
 
@@ -1103,13 +1107,17 @@ def _apply(url: str, src: str, old: dict, new: dict, changes: dict) -> None:
                 where_cols = [key] if key else cols
                 where = " AND ".join(f"{prep.quote(c)} = {ph}" for c in where_cols)
                 if len(ch["deleted"]):
-                    conn.exec_driver_sql(f"DELETE FROM {q} WHERE {where}", values(old[name].loc[ch["deleted"]], where_cols))
+                    conn.exec_driver_sql(
+                        f"DELETE FROM {q} WHERE {where}", values(old[name].loc[ch["deleted"]], where_cols)
+                    )
                 if len(ch["updated"]):
                     set_cols = [c for c in cols if c != key]
                     sets = ", ".join(f"{prep.quote(c)} = {ph}" for c in set_cols)
                     a = values(new[name].loc[ch["updated"]], set_cols)
                     w = values(old[name].loc[ch["updated"]], where_cols)
-                    conn.exec_driver_sql(f"UPDATE {q} SET {sets} WHERE {where}", [x + y for x, y in zip(a, w, strict=True)])
+                    conn.exec_driver_sql(
+                        f"UPDATE {q} SET {sets} WHERE {where}", [x + y for x, y in zip(a, w, strict=True)]
+                    )
                 if len(ch["inserted"]):
                     ins = f"INSERT INTO {q} ({', '.join(prep.quote(c) for c in cols)}) VALUES ({', '.join([ph] * len(cols))})"
                     conn.exec_driver_sql(ins, values(new[name].loc[ch["inserted"]], cols))

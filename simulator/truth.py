@@ -320,3 +320,54 @@ def headline_figures(truth: pd.DataFrame, tables: dict[str, dict[str, pd.DataFra
     so = part("social")
     out["social_reconciled"] = fig(so["ok"].sum(), len(so))
     return out
+
+
+def _failing(truth: pd.DataFrame, column: str) -> pd.DataFrame:
+    """(source, source_record_id, rule_code, commune_code) of every rule a night's truth says fails."""
+    t = truth[["source", "source_record_id", column, "commune_code"]].explode(column)
+    t = t[t[column].notna()].rename(columns={column: "rule_code"})
+    return t.drop_duplicates(["source", "source_record_id", "rule_code"]).reset_index(drop=True)
+
+
+def expected_finding_changes(
+    truths: list[tuple[dt.date, pd.DataFrame]], column: str = "rule_codes", seeds_dir: Path | None = None
+) -> pd.DataFrame:
+    """What `marts.fct_finding_changes` must hold for the last of the kept nights (OUTPUTS.md), from the
+    nights' truths in any order: per (source, source_record_id, rule_code) failing tonight or on the previous
+    kept night, its status (new / open / fixed / gone) and the first night of its unbroken run of failures."""
+    key = ["source", "source_record_id", "rule_code"]
+    nights = sorted(truths, key=lambda x: x[0])
+    if not nights:
+        raise ValueError("expected_finding_changes needs at least one night")
+    run = pd.DataFrame(columns=[*key, "first_seen_as_of"])
+    fails = []
+    for as_of, truth in nights:  # a loop over the nights (a handful), not over rows
+        f = _failing(truth, column)
+        f = f.merge(run, on=key, how="left")
+        f["first_seen_as_of"] = f["first_seen_as_of"].where(f["first_seen_as_of"].notna(), as_of)
+        run = f[[*key, "first_seen_as_of"]]
+        fails.append(f)
+    as_of, truth = nights[-1]
+    tonight = fails[-1].assign(as_of=as_of)
+    if len(nights) == 1:
+        prev_as_of, prev = None, fails[-1].iloc[0:0]
+    else:
+        prev_as_of, prev = nights[-2][0], fails[-2]
+    both = tonight.merge(prev[key], on=key, how="left", indicator=True)
+    tonight = tonight.assign(status=np.where(both["_merge"].to_numpy() == "both", "open", "new"))
+    ended = prev.merge(tonight[key], on=key, how="left", indicator=True)
+    ended = prev[(ended["_merge"] == "left_only").to_numpy()]
+    exists = truth[["source", "source_record_id"]].drop_duplicates()
+    ex = ended.merge(exists, on=["source", "source_record_id"], how="left", indicator=True)["_merge"] == "both"
+    ended = ended.assign(status=np.where(ex.to_numpy(), "fixed", "gone"))
+    # tonight's commune for fixed records, else the previous night's
+    com = truth.drop_duplicates(["source", "source_record_id"]).set_index(["source", "source_record_id"])[
+        "commune_code"
+    ]
+    now = com.reindex(pd.MultiIndex.from_frame(ended[["source", "source_record_id"]])).to_numpy()
+    ended = ended.assign(commune_code=np.where(ex.to_numpy(), now, ended["commune_code"].to_numpy()))
+    out = pd.concat([tonight, ended], ignore_index=True)
+    rules = pd.read_csv(Path(seeds_dir or SEEDS_DIR) / "rules.csv", dtype=str).set_index("rule_code")["criterion"]
+    out = out.assign(as_of=as_of, previous_as_of=prev_as_of, criterion=out["rule_code"].map(rules).to_numpy())
+    cols = ["as_of", "previous_as_of", *key, "criterion", "commune_code", "status", "first_seen_as_of"]
+    return out[cols].sort_values(key, kind="stable").reset_index(drop=True)
