@@ -25,7 +25,7 @@ from .schema import SOURCES, default_urls, make_engine, metadata
 from .sources import SEX_VI, _reg_commune
 from .text import map_unique, strip_accents
 from .truth import population_truth, sector_truth
-from .util import day, digits, dmy, in_set, isin, iso, ts_text, weighted, ymd
+from .util import day, digits, dmy, isin, iso, ts_text, weighted, ymd
 
 SECTORS = ("vaccination", "social", "civil", "children")
 TWO_COLUMN = ("vaccination", "social", "children")
@@ -146,6 +146,16 @@ def load_meta(truth_path: str | Path) -> dict:
     return json.loads((sd / "state.json").read_text(encoding="utf-8"))
 
 
+def _objects(df: pd.DataFrame, columns: bool = True) -> pd.DataFrame:
+    """Text columns (and a text index) as Python objects: the many small look-ups of a night then cost nothing."""
+    if columns:
+        text = [c for c in df.columns if pd.api.types.is_string_dtype(df[c].dtype)]
+        df = df.astype(dict.fromkeys(text, object)) if text else df
+    if pd.api.types.is_string_dtype(df.index.dtype):
+        df.index = pd.Index(df.index.to_numpy(dtype=object), dtype=object, name=df.index.name)
+    return df
+
+
 def _dmy_days(s: pd.Series) -> np.ndarray:
     """Day numbers of dd/mm/yyyy text."""
     d = pd.to_datetime(s.astype(object), format="%d/%m/%Y")
@@ -203,7 +213,9 @@ class Night:
     def ctx(self) -> Ctx:
         """A record-builder context in which every person counts as known (kinds are drawn as for the master)."""
         p = self.people
-        if self._ctx is None or self._ctx.people is not p:
+        if self._ctx is not None:
+            self._ctx.people, self._ctx.n_master = p, len(p)
+        else:
             self._ctx = Ctx(
                 rng=self.rng,
                 geo=self.geo,
@@ -1119,7 +1131,8 @@ def _apply(url: str, src: str, old: dict, new: dict, changes: dict) -> None:
                         f"UPDATE {q} SET {sets} WHERE {where}", [x + y for x, y in zip(a, w, strict=True)]
                     )
                 if len(ch["inserted"]):
-                    ins = f"INSERT INTO {q} ({', '.join(prep.quote(c) for c in cols)}) VALUES ({', '.join([ph] * len(cols))})"
+                    names = ", ".join(prep.quote(c) for c in cols)
+                    ins = f"INSERT INTO {q} ({names}) VALUES ({', '.join([ph] * len(cols))})"
                     conn.exec_driver_sql(ins, values(new[name].loc[ch["inserted"]], cols))
     finally:
         eng.dispose()
@@ -1187,10 +1200,10 @@ def advance(
             os.replace(f"{fp}.down", fp)
     seed = meta["seed"] if seed is None else seed
     rng = np.random.default_rng([seed, day(as_of), 0x5EED])
-    people = pd.read_parquet(sd / "people.parquet")
-    households = pd.read_parquet(sd / "households.parquet")
-    frames = {s: pd.read_parquet(sd / f"frame_{s}.parquet") for s in SECTORS}
-    old = {name: pd.read_parquet(_table_path(sd, name)) for name in KEYS}
+    people = _objects(pd.read_parquet(sd / "people.parquet"))
+    households = _objects(pd.read_parquet(sd / "households.parquet"))
+    frames = {s: _objects(pd.read_parquet(sd / f"frame_{s}.parquet")) for s in SECTORS}
+    old = {name: _objects(pd.read_parquet(_table_path(sd, name)), columns=False) for name in KEYS}
     nt = Night(
         rng=rng,
         as_of=as_of,
