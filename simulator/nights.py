@@ -1082,17 +1082,25 @@ def _stamp_sectors(nt: Night) -> None:
         nt.frames[src].loc[present.astype(str), "updated"] = secs
 
 
-def _changes(old: pd.DataFrame, new: pd.DataFrame, touched: list) -> dict[str, pd.Index]:
+def _changes(old: pd.DataFrame | pd.Index, new: pd.DataFrame, touched: list) -> dict[str, pd.Index]:
     """Inserted, updated (touched, in both) and deleted keys of one table."""
     if not touched:
         e = pd.Index([])
         return {"inserted": e, "updated": e, "deleted": e}
     k = pd.Index(pd.unique(np.concatenate(touched)))
-    if old.index.dtype.kind in "iu":
+    old = old if isinstance(old, pd.Index) else old.index
+    if old.dtype.kind in "iu":
         k = k.astype("int64")
-    in_old, in_new = old.index.get_indexer(k) >= 0, new.index.get_indexer(k) >= 0
+    in_old, in_new = old.get_indexer(k) >= 0, new.index.get_indexer(k) >= 0
     ins, dele, both = k[~in_old & in_new], k[in_old & ~in_new], k[in_old & in_new]
     return {"inserted": ins, "updated": both, "deleted": dele}
+
+
+def _where_rows(old: pd.DataFrame | pd.Index, key: str | None, keys: pd.Index) -> pd.DataFrame:
+    """The values that address rows in a WHERE clause: the key, or (no key) the old row's every value."""
+    if key is None:
+        return old.loc[keys]
+    return pd.DataFrame({key: keys.to_numpy()})
 
 
 def _apply(url: str, src: str, old: dict, new: dict, changes: dict) -> None:
@@ -1120,13 +1128,13 @@ def _apply(url: str, src: str, old: dict, new: dict, changes: dict) -> None:
                 where = " AND ".join(f"{prep.quote(c)} = {ph}" for c in where_cols)
                 if len(ch["deleted"]):
                     conn.exec_driver_sql(
-                        f"DELETE FROM {q} WHERE {where}", values(old[name].loc[ch["deleted"]], where_cols)
+                        f"DELETE FROM {q} WHERE {where}", values(_where_rows(old[name], key, ch["deleted"]), where_cols)
                     )
                 if len(ch["updated"]):
                     set_cols = [c for c in cols if c != key]
                     sets = ", ".join(f"{prep.quote(c)} = {ph}" for c in set_cols)
                     a = values(new[name].loc[ch["updated"]], set_cols)
-                    w = values(old[name].loc[ch["updated"]], where_cols)
+                    w = values(_where_rows(old[name], key, ch["updated"]), where_cols)
                     conn.exec_driver_sql(
                         f"UPDATE {q} SET {sets} WHERE {where}", [x + y for x, y in zip(a, w, strict=True)]
                     )
@@ -1213,9 +1221,10 @@ def advance(
         people=people,
         households=households,
         frames=frames,
-        tables={k: v.copy() for k, v in old.items()},
+        tables=old,
         frozen=set(stale) | set(down),
     )
+    old = {k: (v.copy() if KEYS[k] is None else v.index.copy()) for k, v in old.items()}  # what the DBs hold
     deaths(nt)
     births(nt)
     moves(nt)
