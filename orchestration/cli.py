@@ -183,22 +183,90 @@ def _check_sqlite_targets(urls: dict[str, str], truth: str | None) -> None:
         raise UserError(f"--truth {truth}: directory {Path(truth).parent} does not exist")
 
 
+def _simulate_as_of(ctx, param, value):
+    """--as-of of `simulate`: None when not given (the kept night + 1 with --advance, else DOISOAT_AS_OF/today)."""
+    return None if value is None else _as_of(ctx, param, value)
+
+
+def _simulate_sources(ctx, param, value):
+    """--stale/--down: source names from the simulator's list, one-line error otherwise."""
+    from simulator.schema import SOURCES as SIM_SOURCES
+
+    for name in value:
+        if name not in SIM_SOURCES:
+            raise UserError(f"{param.opts[0]} {name}: not a source (one of {', '.join(SIM_SOURCES)})")
+    return tuple(value)
+
+
 @main.command()
-@click.option("--scenario", required=True, type=click.Choice(["tiny", "tiny_clean", "dense", "demo", "province"]))
+@click.option("--scenario", default=None, type=click.Choice(["tiny", "tiny_clean", "dense", "demo", "province"]))
 @click.option("--seed", default=0, show_default=True, type=int)
-@as_of_option
+@click.option(
+    "--as-of",
+    "as_of",
+    default=None,
+    callback=_simulate_as_of,
+    help="YYYY-MM-DD: the night the sources end at; default DOISOAT_AS_OF or today (with --advance: the kept "
+    "night + 1).",
+)
 @click.option("--truth", default=None, help="Ground-truth file (default data/sources/ground_truth.parquet).")
+@click.option("--advance", is_flag=True, help="Move the sources one night on from the kept state (beside --truth).")
+@click.option(
+    "--nights", default=1, show_default=True, type=click.IntRange(min=1), help="Simulate N nights ending at --as-of."
+)
+@click.option("--stale", multiple=True, callback=_simulate_sources, help="With --advance: SOURCE gets no change.")
+@click.option("--down", multiple=True, callback=_simulate_sources, help="With --advance: SOURCE unreachable tonight.")
+@click.option("--rate", default=0.01, show_default=True, type=float, help="Share of rows changed per night.")
 @common
-def simulate(scenario: str, seed: int, as_of, truth: str | None) -> None:
+def simulate(
+    scenario: str | None,
+    seed: int,
+    as_of,
+    truth: str | None,
+    advance: bool = False,
+    nights: int = 1,
+    stale: tuple[str, ...] = (),
+    down: tuple[str, ...] = (),
+    rate: float = 0.01,
+) -> None:
     """Write the five simulated source databases to the URLs of SOURCES.md's environment variables."""
     _check_sqlite_targets({s: os.environ.get(v, "") for s, (v, _) in SOURCE_URL_VARIABLES.items()}, truth)
-    from simulator import simulate as run_simulation  # the pipeline never imports the simulator; this verb does
+    if advance and (scenario or nights > 1):
+        raise UserError("--advance continues the kept state: no --scenario or --nights with it")
+    if not advance and not scenario:
+        raise UserError("--scenario is required (unless --advance)")
+    if (stale or down) and not advance:
+        raise UserError("--stale and --down go with --advance")
+    import datetime as dt
+
+    # the pipeline never imports the simulator; this verb does
+    from simulator import simulate as run_simulation
+    from simulator.nights import StateError
+    from simulator.nights import advance as advance_night
 
     started = time.perf_counter()
-    counts = run_simulation(scenario, seed=seed, as_of=as_of, truth_path=truth, progress=True)
-    click.echo(f"simulated '{scenario}' (seed {seed}, as of {as_of}) in {time.perf_counter() - started:.1f}s:")
-    for table, rows in counts.items():
-        click.echo(f"  {table:<32} {rows:>10,}")
+    try:
+        if advance:
+            night = advance_night(truth_path=truth, as_of=as_of, stale=stale, down=down, rate=rate)
+            click.echo(f"advanced to night {night['as_of']} in {time.perf_counter() - started:.1f}s:")
+            for table, ch in night["changes"].items():
+                click.echo(f"  {table:<32} +{ch['inserted']:,} ~{ch['updated']:,} -{ch['deleted']:,}")
+            for what in ("stale", "down"):
+                if night[what]:
+                    click.echo(f"  {what}: {', '.join(night[what])}")
+            return
+        as_of = as_of or _as_of(None, None, None)
+        first = as_of - dt.timedelta(days=nights - 1)
+        counts = run_simulation(scenario, seed=seed, as_of=first, truth_path=truth, progress=True)
+        click.echo(f"simulated '{scenario}' (seed {seed}, as of {first}) in {time.perf_counter() - started:.1f}s:")
+        for table, rows in counts.items():
+            click.echo(f"  {table:<32} {rows:>10,}")
+        for _ in range(nights - 1):
+            night = advance_night(truth_path=truth, rate=rate)
+            changed = sum(sum(ch.values()) for ch in night["changes"].values())
+            click.echo(f"advanced to night {night['as_of']}: {changed:,} rows changed")
+    except StateError as exc:
+        raise UserError(str(exc)) from None
 
 
 def _quiet() -> None:

@@ -137,7 +137,8 @@ def build(
         step("figures")
         meta["figures_target"] = {"residents": sc.residents, **sc.figures.__dict__}
         meta["figures"] = headline_figures(truth, tables)
-    return {"tables": tables, "truth": truth, "meta": meta}
+    state = {"people": people, "households": households, "frames": {s: b["frame"] for s, b in built.items()}}
+    return {"tables": tables, "truth": truth, "meta": meta, "state": state, "n_master": nm, "geo": geo}
 
 
 def simulate(
@@ -171,12 +172,24 @@ def simulate(
                 write_source(urls[s], s, b["tables"][s], on_rows=(lambda k: prog.advance(task, k)) if prog else None)
             )
     tp = Path(truth_path or DEFAULT_TRUTH)
-    tp.parent.mkdir(parents=True, exist_ok=True)
-    b["truth"].to_parquet(tp, index=False)
     meta = {k: v for k, v in b["meta"].items() if k != "rates"}
     meta["defect_rates"] = b["meta"]["rates"]
-    tp.with_suffix(".json").write_text(json.dumps(meta, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    write_truth(tp, b["truth"], meta, as_of)
+    from .nights import save_initial_state
+
+    save_initial_state(tp, b, urls, seed=seed, province_code=province_code, as_of=as_of)
     return counts
+
+
+def write_truth(tp: Path, truth: pd.DataFrame, meta: dict, as_of: dt.date) -> None:
+    """The latest night's truth (`tp` and its .json) and the night's own copy under `<tp folder>/<tp stem>/`."""
+    tp.parent.mkdir(parents=True, exist_ok=True)
+    text = json.dumps(meta, indent=2, ensure_ascii=False, default=str) + "\n"
+    night = tp.parent / tp.stem
+    night.mkdir(parents=True, exist_ok=True)
+    for path in (tp, night / f"{as_of.isoformat()}.parquet"):
+        truth.to_parquet(path, index=False)
+        path.with_suffix(".json").write_text(text, encoding="utf-8")
 
 
 __all__ = ["simulate", "build", "default_as_of", "iso", "ts_text"]

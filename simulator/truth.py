@@ -19,6 +19,13 @@ from .util import age_at, isin, ymd
 TWO_COLUMN = ("vaccination", "social", "children")
 
 
+def master_mask(people: pd.DataFrame, n_master: int) -> np.ndarray:
+    """Which people the master holds: the `in_master` column when the people advanced nights, else the first n."""
+    if "in_master" in people.columns:
+        return people["in_master"].to_numpy().astype(bool)
+    return np.arange(len(people)) < n_master
+
+
 def _resolve(f: pd.DataFrame, src: str, geo: Geo) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """(resolved current commune, COMMUNE_UNKNOWN, COMMUNE_OUTDATED, commune missing) per record."""
     cur_set = set(geo.current_codes_all)
@@ -68,7 +75,7 @@ def sector_masks(
 ) -> tuple[dict[str, dict[str, np.ndarray]], np.ndarray]:
     """Per linkage mode (`perfect`, `deterministic`), one boolean mask per rule; and the resolved commune."""
     pi = f["pi"].to_numpy().astype("int64")
-    in_master = pi < n_master
+    in_master = master_mask(people, n_master)[pi]
     link = f["link_class"].to_numpy()
     kind = f["id_kind"].to_numpy()
     attr = f["attr"].to_numpy()
@@ -147,7 +154,7 @@ def sector_truth(
     """Truth rows of one source, and the people linked by its records (per mode) for population rules."""
     n = len(f)
     pi = f["pi"].to_numpy().astype("int64")
-    in_master = pi < n_master
+    in_master = master_mask(people, n_master)[pi]
     pm = np.where(in_master, pi, 0)
     masks, res = sector_masks(src, f, people, n_master, geo, as_of)
     out, linked_people = {}, {}
@@ -196,7 +203,8 @@ def population_truth(
     linked: dict[str, np.ndarray],
 ) -> pd.DataFrame:
     """Truth rows for citizens and households."""
-    p = people.iloc[:n_master]
+    idx = np.flatnonzero(master_mask(people, n_master))
+    p = people.iloc[idx]
     n = len(p)
     birth = p["birth"].to_numpy().astype("int64")
     y, _, _ = ymd(birth)
@@ -210,7 +218,6 @@ def population_truth(
     u16 = has_b & (p["prec"].to_numpy() == "D") & (age_at(birth, as_of) < 16)
     alive = status == "ALIVE"
     base["CHILD_NO_RESIDENCE"] = alive & u16 & p["m_commune"].isna().to_numpy()
-    idx = np.arange(n)
     out = {}
     for mode in ("perfect", "deterministic"):
         r = dict(base)
@@ -313,3 +320,54 @@ def headline_figures(truth: pd.DataFrame, tables: dict[str, dict[str, pd.DataFra
     so = part("social")
     out["social_reconciled"] = fig(so["ok"].sum(), len(so))
     return out
+
+
+def _failing(truth: pd.DataFrame, column: str) -> pd.DataFrame:
+    """(source, source_record_id, rule_code, commune_code) of every rule a night's truth says fails."""
+    t = truth[["source", "source_record_id", column, "commune_code"]].explode(column)
+    t = t[t[column].notna()].rename(columns={column: "rule_code"})
+    return t.drop_duplicates(["source", "source_record_id", "rule_code"]).reset_index(drop=True)
+
+
+def expected_finding_changes(
+    truths: list[tuple[dt.date, pd.DataFrame]], column: str = "rule_codes", seeds_dir: Path | None = None
+) -> pd.DataFrame:
+    """What `marts.fct_finding_changes` must hold for the last of the kept nights (OUTPUTS.md), from the
+    nights' truths in any order: per (source, source_record_id, rule_code) failing tonight or on the previous
+    kept night, its status (new / open / fixed / gone) and the first night of its unbroken run of failures."""
+    key = ["source", "source_record_id", "rule_code"]
+    nights = sorted(truths, key=lambda x: x[0])
+    if not nights:
+        raise ValueError("expected_finding_changes needs at least one night")
+    run = pd.DataFrame(columns=[*key, "first_seen_as_of"])
+    fails = []
+    for as_of, truth in nights:  # a loop over the nights (a handful), not over rows
+        f = _failing(truth, column)
+        f = f.merge(run, on=key, how="left")
+        f["first_seen_as_of"] = f["first_seen_as_of"].where(f["first_seen_as_of"].notna(), as_of)
+        run = f[[*key, "first_seen_as_of"]]
+        fails.append(f)
+    as_of, truth = nights[-1]
+    tonight = fails[-1].assign(as_of=as_of)
+    if len(nights) == 1:
+        prev_as_of, prev = None, fails[-1].iloc[0:0]
+    else:
+        prev_as_of, prev = nights[-2][0], fails[-2]
+    both = tonight.merge(prev[key], on=key, how="left", indicator=True)
+    tonight = tonight.assign(status=np.where(both["_merge"].to_numpy() == "both", "open", "new"))
+    ended = prev.merge(tonight[key], on=key, how="left", indicator=True)
+    ended = prev[(ended["_merge"] == "left_only").to_numpy()]
+    exists = truth[["source", "source_record_id"]].drop_duplicates()
+    ex = ended.merge(exists, on=["source", "source_record_id"], how="left", indicator=True)["_merge"] == "both"
+    ended = ended.assign(status=np.where(ex.to_numpy(), "fixed", "gone"))
+    # tonight's commune for fixed records, else the previous night's
+    com = truth.drop_duplicates(["source", "source_record_id"]).set_index(["source", "source_record_id"])[
+        "commune_code"
+    ]
+    now = com.reindex(pd.MultiIndex.from_frame(ended[["source", "source_record_id"]])).to_numpy()
+    ended = ended.assign(commune_code=np.where(ex.to_numpy(), now, ended["commune_code"].to_numpy()))
+    out = pd.concat([tonight, ended], ignore_index=True)
+    rules = pd.read_csv(Path(seeds_dir or SEEDS_DIR) / "rules.csv", dtype=str).set_index("rule_code")["criterion"]
+    out = out.assign(as_of=as_of, previous_as_of=prev_as_of, criterion=out["rule_code"].map(rules).to_numpy())
+    cols = ["as_of", "previous_as_of", *key, "criterion", "commune_code", "status", "first_seen_as_of"]
+    return out[cols].sort_values(key, kind="stable").reset_index(drop=True)
