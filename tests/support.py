@@ -47,7 +47,10 @@ def mart_hashes(warehouse: Path, as_of: dt.date) -> dict[str, tuple[int, str]]:
 
     hashes = {}
     with duckdb.connect(str(warehouse), read_only=True) as con:
-        present = {row[0] for row in con.execute("select table_name from duckdb_tables() where schema_name = 'marts'")}
+        present = {
+            row[0]
+            for row in con.execute("select table_name from duckdb_tables() where schema_name = 'marts'").fetchall()
+        }
         for mart in (*MARTS, "fct_finding_changes"):
             if mart not in present:
                 continue
