@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -1171,6 +1172,19 @@ def night_truth(people, households, frames: dict, geo: Geo, as_of: dt.date) -> p
     return pd.concat([population_truth(people, households, 0, geo, as_of, linked)] + parts, ignore_index=True)
 
 
+class _Clock:
+    """Wall seconds per phase of a night (for the benchmark)."""
+
+    def __init__(self) -> None:
+        self.laps: dict[str, float] = {}
+        self._t = time.perf_counter()
+
+    def lap(self, name: str) -> None:
+        now = time.perf_counter()
+        self.laps[name] = round(now - self._t, 2)
+        self._t = now
+
+
 def advance(
     urls: dict[str, str] | None = None,
     truth_path: str | Path | None = None,
@@ -1208,6 +1222,7 @@ def advance(
             os.replace(f"{fp}.down", fp)
     seed = meta["seed"] if seed is None else seed
     rng = np.random.default_rng([seed, day(as_of), 0x5EED])
+    clock = _Clock()
     people = _objects(pd.read_parquet(sd / "people.parquet"))
     households = _objects(pd.read_parquet(sd / "households.parquet"))
     frames = {s: _objects(pd.read_parquet(sd / f"frame_{s}.parquet")) for s in SECTORS}
@@ -1225,6 +1240,7 @@ def advance(
         frozen=set(stale) | set(down),
     )
     old = {k: (v.copy() if KEYS[k] is None else v.index.copy()) for k, v in old.items()}  # what the DBs hold
+    clock.lap("load")
     deaths(nt)
     births(nt)
     moves(nt)
@@ -1240,6 +1256,7 @@ def advance(
     _close_master(nt)
     _stamp_sectors(nt)
     changes = {name: _changes(old[name], nt.tables[name], nt.touched.get(name, [])) for name in KEYS}
+    clock.lap("changes")
     for s in SOURCES:
         if nt.up(s):
             _apply(urls[s], s, old, nt.tables, {n: c for n, c in changes.items() if n.startswith(s + ".")})
@@ -1247,7 +1264,9 @@ def advance(
         fp = _sqlite_file(urls[s])
         if fp is not None and fp.exists():
             os.replace(fp, f"{fp}.down")
+    clock.lap("databases")
     truth = night_truth(nt.people, nt.households, nt.frames, nt.geo, as_of)
+    clock.lap("truth")
     meta = dict(meta)
     meta["as_of"] = as_of.isoformat()
     meta["nights"] = [*meta["nights"], as_of.isoformat()]
@@ -1267,5 +1286,7 @@ def advance(
         "row_counts": {n: int(len(t)) for n, t in nt.tables.items()},
     }
     _write_state(sd, meta, nt.people, nt.households, nt.frames, nt.tables)
+    clock.lap("state")
+    night_meta["seconds"] = clock.laps
     write_truth(tp, truth, night_meta, as_of)
     return night_meta
