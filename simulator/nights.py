@@ -327,12 +327,12 @@ def _drop_records(nt: Night, src: str, rids: np.ndarray) -> None:
     if src == "vaccination":
         for child, col in (("vaccination.mui_tiem", "ma_doi_tuong"), ("vaccination.ho_chieu_vac_xin", "ma_doi_tuong")):
             t = nt.tables[child]
-            gone = t.index[isin(t[col].to_numpy(), rids)]
+            gone = t.index[t[col].isin(list(rids)).to_numpy()]
             nt.tables[child] = t.drop(index=gone)
             nt.touch(child, gone.to_numpy())
     if src == "social":
         t = nt.tables["social.PAYMENT"]
-        gone = t.index[isin(t["BENEFICIARY_ID"].to_numpy(), tkeys)]
+        gone = t.index[t["BENEFICIARY_ID"].isin(list(tkeys)).to_numpy()]
         nt.tables["social.PAYMENT"] = t.drop(index=gone)
         nt.touch("social.PAYMENT", gone.to_numpy())
 
