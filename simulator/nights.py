@@ -260,8 +260,8 @@ def _stamps(nt: Night, k: int) -> np.ndarray:
 
 def _next_ids(existing: pd.Index, k: int, prefix: str = "", width: int = 0) -> np.ndarray:
     """k new keys after the largest existing one (numbers, or prefix + zero-padded numbers)."""
-    if prefix:
-        top = int(pd.Series(existing.astype(str)).str[len(prefix) :].astype("int64").max()) if len(existing) else 0
+    if prefix:  # fixed-width keys: the largest text is the largest number
+        top = int(str(existing.max())[len(prefix) :]) if len(existing) else 0
         return np.array([f"{prefix}{i:0{width}d}" for i in range(top + 1, top + 1 + k)], dtype=object)
     top = int(pd.Series(existing).astype("int64").max()) if len(existing) else 0
     return np.arange(top + 1, top + 1 + k, dtype="int64")
@@ -364,7 +364,7 @@ def _civil_entries(nt: Night, pis: np.ndarray, loai: str, kinds: np.ndarray | No
     f.index = pd.Index(f["rid"].to_numpy(), name="_key")
     nt.frames["civil"] = _append(f_old, f)
     year = str(ymd(np.array([nt.yd]))[0][0])
-    same = t[(t["loai"] == loai) & (t["ngay_dang_ky"].astype(str).str[:4] == year)]
+    same = t[((t["loai"] == loai) & t["ngay_dang_ky"].str.startswith(year)).fillna(False).to_numpy(dtype=bool)]
     base = same.groupby("noi_dang_ky").size()
     seq = base.reindex(f["noi"].to_numpy()).fillna(0).to_numpy().astype("int64")
     seq = seq + f.groupby(f["noi"].fillna("-")).cumcount().to_numpy() + 1
