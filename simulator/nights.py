@@ -1285,7 +1285,15 @@ def advance(
         "changes": counts,
         "row_counts": {n: int(len(t)) for n, t in nt.tables.items()},
     }
-    _write_state(sd, meta, nt.people, nt.households, nt.frames, nt.tables)
+    up = [s for s in SOURCES if nt.up(s)]  # a source that did not change keeps its files
+    _write_state(
+        sd,
+        meta,
+        nt.people,
+        nt.households,
+        {s: f for s, f in nt.frames.items() if s in up},
+        {n: t for n, t in nt.tables.items() if n.split(".")[0] in up},
+    )
     clock.lap("state")
     night_meta["seconds"] = clock.laps
     write_truth(tp, truth, night_meta, as_of)
