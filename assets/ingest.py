@@ -82,7 +82,9 @@ class IngestStats:
 
     @property
     def quarantine_share(self) -> float:
-        return self.rows_quarantined / self.rows_read if self.rows_read else 0.0
+        """Quarantined rows over the rows of the night's state (loaded and rejected), whatever was read tonight."""
+        rows = self.rows_total + self.rows_rejected
+        return self.rows_quarantined / rows if rows else 0.0
 
     @property
     def rows_per_second(self) -> float:
