@@ -17,6 +17,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import dagster as dg
+import duckdb
 import numpy as np
 import pandas as pd
 import pandera.pandas as pa
@@ -82,7 +83,9 @@ class IngestStats:
 
     @property
     def quarantine_share(self) -> float:
-        return self.rows_quarantined / self.rows_read if self.rows_read else 0.0
+        """Quarantined rows over the rows of the night's state (loaded and rejected), whatever was read tonight."""
+        rows = self.rows_total + self.rows_rejected
+        return self.rows_quarantined / rows if rows else 0.0
 
     @property
     def rows_per_second(self) -> float:
@@ -292,7 +295,7 @@ def _null_bad_values(batch: pa_arrow.RecordBatch, cases: pd.DataFrame, keep: str
 
 @dataclass(frozen=True)
 class _Read:
-    """How tonight reads a table: its SQL, the reader, and (incremental) the key scan and the base night."""
+    """What tonight's read was: its mode (`full` or `incremental`), the reader used, and its counts."""
 
     mode: str
     reader: str
@@ -396,7 +399,7 @@ def _read_source(con, source, url, contract, plan, names, batch_rows, encodings,
         reader, batches = arrow_batches(engine, url, sql, contract.raw_columns, batch_rows)
         counts = _land(con, contract, batches, names, as_of, extracted_at, encodings)
         return _Read(mode, reader, counts)
-    except SourceError:
+    except (SourceError, duckdb.Error):  # a contract violation, or the warehouse's own error: not a source down
         raise
     except sa.exc.SQLAlchemyError as exc:
         raise SourceUnreachable(

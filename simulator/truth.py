@@ -59,10 +59,11 @@ def _id_conflict(
     """12-digit ID vs the record's own sex and birth year, and the 63 valid prefixes."""
     s = pd.Series(id12, dtype=object)
     has = s.notna().to_numpy()
-    z = s.fillna("000000000000")
-    d4 = z.str[3].astype(int).to_numpy()
-    yy = z.str[4:6].astype(int).to_numpy()
-    bad_prefix = ~z.str[:3].astype(object).isin(list(prefixes)).to_numpy()
+    # the 12 digits as numbers, read through a fixed-width array's code points (no per-value Python)
+    z = s.fillna("000000000000").to_numpy().astype("U12").view(np.uint32).reshape(-1, 12).astype("int64") - 48
+    d4 = z[:, 3]
+    yy = z[:, 4] * 10 + z[:, 5]
+    bad_prefix = ~np.isin(z[:, 0] * 100 + z[:, 1] * 10 + z[:, 2], np.asarray(prefixes).astype("int64"))
     sx = pd.Series(sex, dtype=object)
     sex_bad = sx.notna().to_numpy() & ((d4 % 2 == 0) != (sx == "M").to_numpy())
     cent = year // 100 - 19
