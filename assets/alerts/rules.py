@@ -81,7 +81,8 @@ def unreachable_rows(con, as_of: dt.date) -> list[Unreachable]:
         return []
     rows = con.execute(
         """
-        select source, count(*) as tables, min(state_as_of) as state_as_of, min(error) as error
+        select source, count(*) as tables, min(state_as_of) as state_as_of,
+               arg_min(error, table_name) filter (where error is not null) as error
         from meta.extractions where as_of = ? and status = 'stale'
         group by source order by source
         """,
