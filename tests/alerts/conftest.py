@@ -137,4 +137,5 @@ def assert_no_personal_data(*texts: str) -> None:
 
 
 def alert_files_text(directory: Path) -> str:
-    return "\n".join(path.read_text(encoding="utf-8") for path in sorted(directory.glob("*.*")))
+    files = sorted([*directory.glob("*.jsonl"), *directory.glob("*.log")])
+    return "\n".join(path.read_text(encoding="utf-8") for path in files)
