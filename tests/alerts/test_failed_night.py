@@ -38,8 +38,9 @@ def test_notify_failed_night_names_step_source_and_cause_once_per_run(alert_env,
     alert = notify_failed_night(NIGHT, result.run_id, failures, warehouse=warehouse, log=logged.append)
     assert alert is not None and alert.kind == "run_failed" and alert.source == "social"
     assert "raw__social__beneficiary" in alert.subject_en and result.run_id[:8] in alert.subject_en
-    assert alert.body_vi[0].startswith("Bước raw__social__beneficiary (nguồn social): source social, table BENEFICIARY")
-    assert alert.body_en[0].startswith("Step raw__social__beneficiary (source social): source social, table BENEFICIARY")
+    cause = "source social, table BENEFICIARY: cannot connect"
+    assert alert.body_vi[0].startswith(f"Bước raw__social__beneficiary (nguồn social): {cause}")
+    assert alert.body_en[0].startswith(f"Step raw__social__beneficiary (source social): {cause}")
     assert "password authentication failed" in alert.body_en[0]
     # the CLI and the sensor may both see the run: one alert
     assert notify_failed_night(NIGHT, result.run_id, failures, warehouse=warehouse) is None
