@@ -32,7 +32,7 @@ from assets.alerts.channels import dispatch
 from assets.alerts.config import AlertConfig, AlertConfigError, load_config
 from assets.alerts.definitions import alert_assets, alert_checks, alerts
 from assets.alerts.model import Alert
-from assets.alerts.record import failures_from_events, notify_failed_night
+from assets.alerts.record import failures_from_events, notify_failed_night, notify_failed_result
 from assets.alerts.rules import evaluate
 
 __all__ = [
@@ -47,4 +47,5 @@ __all__ = [
     "failures_from_events",
     "load_config",
     "notify_failed_night",
+    "notify_failed_result",
 ]

@@ -108,6 +108,8 @@ class AlertConfig:
 
             parts = urlsplit(self.webhook_url)
             found |= {s for s in (parts.username, parts.password, parts.path.strip("/"), parts.query) if s}
+            # a token in the path (chat webhooks carry their secret there) is hidden on its own too
+            found |= {segment for segment in parts.path.split("/") if len(segment) >= 8}
         return found
 
 
@@ -154,3 +156,20 @@ def load_config(environ: Mapping[str, str] | None = None, warehouse: Path | None
             for source in CATALOGUE
         },
     )
+
+
+def load_config_or_default(
+    environ: Mapping[str, str] | None = None, warehouse: Path | None = None
+) -> tuple[AlertConfig, str | None]:
+    """The configuration, or when a variable is bad: the file channel alone with default thresholds, and why."""
+    try:
+        return load_config(environ, warehouse), None
+    except AlertConfigError as exc:
+        env = os.environ if environ is None else environ
+        if warehouse is None:
+            warehouse = Path(env.get("DOISOAT_WAREHOUSE") or DEFAULT_WAREHOUSE)
+        directory = Path(env.get("DOISOAT_ALERT_DIR") or Path(warehouse).parent / "alerts")
+        defaults = {source: DEFAULT_FRESHNESS_HOURS for source in CATALOGUE}
+        return AlertConfig(
+            directory=directory, smtp=None, webhook_url=None, timeout=10.0, freshness_hours=defaults
+        ), str(exc)

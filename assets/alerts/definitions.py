@@ -9,7 +9,8 @@ update column (`meta.extractions.newest_update`, SOURCES.md) and measure its age
 import dagster as dg
 
 from assets.alerts.channels import dispatch
-from assets.alerts.config import load_config
+from assets.alerts.config import load_config_or_default
+from assets.alerts.model import config_alert
 from assets.alerts.record import record_alerts
 from assets.alerts.rules import evaluate as evaluate_rules
 from assets.alerts.rules import freshness_rows, night_reference, table_exists
@@ -34,10 +35,10 @@ FRESHNESS_CHECK = "source_fresh"
 )
 def alerts(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
     as_of = night_of(context)
-    config = load_config(warehouse=warehouse.resolved_path())
+    config, problem = load_config_or_default(warehouse=warehouse.resolved_path())
     con = warehouse.connect()
     try:
-        found = evaluate_rules(con, as_of, config)
+        found = ([config_alert(problem)] if problem else []) + evaluate_rules(con, as_of, config)
         sent, delivery = dispatch(found, as_of, config, context.log.warning)
         record_alerts(con, as_of, sent, delivery)
     finally:
@@ -72,7 +73,7 @@ def _freshness_check(contract: TableContract) -> dg.AssetChecksDefinition:
     )
     def _check(context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource) -> dg.AssetCheckResult:
         as_of = night_of(context)
-        config = load_config(warehouse=warehouse.resolved_path())
+        config, _ = load_config_or_default(warehouse=warehouse.resolved_path())
         con = warehouse.connect()
         try:
             rows = [

@@ -77,3 +77,15 @@ def fmt_int(value: int | float | None) -> str:
 
 def fmt_pp(value: float | None) -> str:
     return "–" if value is None else f"{value:.2f}"
+
+
+def config_alert(problem: str) -> Alert:
+    """The alert configuration is unusable: only the file channel and default thresholds were used."""
+    return Alert(
+        kind="alert_config_invalid",
+        severity="error",
+        subject_vi="Cấu hình cảnh báo không hợp lệ: chỉ ghi tệp, dùng ngưỡng mặc định",
+        subject_en="Alert configuration invalid: file channel only, default thresholds",
+        body_vi=(problem,),
+        body_en=(problem,),
+    )

@@ -8,8 +8,8 @@ from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
 from assets.alerts.channels import Delivery, dispatch, secrets_of
-from assets.alerts.config import AlertConfig, load_config
-from assets.alerts.model import Alert, make_safe
+from assets.alerts.config import AlertConfig, load_config_or_default
+from assets.alerts.model import Alert, config_alert, make_safe
 from assets.connections import first_line
 from expectations.contracts import CONTRACTS
 
@@ -117,14 +117,17 @@ def notify_failed_night(
         from assets.resources import WarehouseResource
 
         warehouse = WarehouseResource().resolved_path()
-    config = config or load_config(warehouse=warehouse)
+    problem = None
+    if config is None:
+        config, problem = load_config_or_default(warehouse=warehouse)
     try:
         first = _claim_run(config.directory, run_id)
     except OSError:
         first = True  # the directory is not writable: better twice than never
     if not first:
         return None
-    sent, delivery = dispatch([failed_night_alert(as_of, run_id, failures, message)], as_of, config, warn)
+    batch = [failed_night_alert(as_of, run_id, failures, message)] + ([config_alert(problem)] if problem else [])
+    sent, delivery = dispatch(batch, as_of, config, warn)
     if warehouse.exists():
         import duckdb
 
@@ -135,3 +138,15 @@ def notify_failed_night(
             cause = make_safe(first_line(exc), secrets_of(config))
             warn(f"meta.alerts not updated / không ghi được meta.alerts: {cause}")
     return sent[0]
+
+
+def notify_failed_result(as_of: dt.date | None, result, warehouse: Path | None = None) -> Alert | None:
+    """`notify_failed_night` for the result of `execute_in_process` (what the CLI calls after a failed night)."""
+    from dagster import DagsterEventType
+
+    failures = failures_from_events(result.get_step_failure_events())
+    message = ""
+    for event in result.all_events:
+        if event.event_type == DagsterEventType.RUN_FAILURE:
+            message = first_line(event.message or "")
+    return notify_failed_night(as_of, result.run_id, failures, message, warehouse=warehouse)

@@ -76,3 +76,18 @@ def test_the_run_failure_sensor_sends_the_same_alert(alert_env, tmp_path, monkey
     assert sent["kind"] == "run_failed" and sent["source"] == "social"
     assert "raw__social__beneficiary" in sent["subject_en"] and "password authentication failed" in sent["body_en"][0]
     assert PASSWORD not in line and "pa%3Ass%40w%2Frd%209" not in line
+
+
+def test_the_cli_helper_with_a_bad_alert_setting_still_writes_the_file(alert_env, tmp_path, monkeypatch):
+    from assets.alerts import notify_failed_result
+
+    monkeypatch.setenv("DOISOAT_SOCIAL_URL", URL)
+    monkeypatch.setenv("DOISOAT_ALERT_SMTP_HOST", "mail.example.vn")
+    monkeypatch.setenv("DOISOAT_ALERT_SMTP_PORT", "twenty-five")
+    result = _failed_run()
+    alert = notify_failed_result(NIGHT, result, warehouse=tmp_path / "absent.duckdb")
+    assert alert is not None and alert.source == "social"
+    sent = [json.loads(line) for line in (alert_env / f"{NIGHT}.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert [a["kind"] for a in sent] == ["run_failed", "alert_config_invalid"]
+    assert "DOISOAT_ALERT_SMTP_PORT" in sent[1]["body_en"][0]
+    assert PASSWORD not in alert_files_text(alert_env)
