@@ -21,8 +21,9 @@ Rules (thresholds):
   are left out.
 * `DOISOAT_ALERT_QUARANTINE_JUMP_PP` — a table's quarantine share rising by more than this (default 1.0 pp).
 * `DOISOAT_ALERT_ANOMALY_MIN_NIGHTS` (5), `DOISOAT_ALERT_ANOMALY_NIGHTS` (14), `DOISOAT_ALERT_ANOMALY_K` (3.5),
-  `DOISOAT_ALERT_ANOMALY_MIN_COUNT` (5) — a province indicator or a commune's finding count outside
-  median ± k·1.4826·MAD of its last N nights (at least the drop margin / the minimum count away).
+  `DOISOAT_ALERT_ANOMALY_MIN_COUNT` (5), `DOISOAT_ALERT_ANOMALY_MIN_CHANGE_PCT` (10) — a province indicator or a
+  commune's finding count outside median ± k·1.4826·MAD of its last N nights; an indicator must also be at least
+  the drop margin away, a count at least the minimum count and that share of its median.
 
 Every message is Vietnamese first, with English; credentials of every configured URL and of the channels are
 scrubbed, and any run of 9 or more digits is masked: no personal ID, name or secret reaches an alert.

@@ -96,6 +96,7 @@ class AlertConfig:
     anomaly_nights: int = 14
     anomaly_k: float = 3.5
     anomaly_min_count: int = 5
+    anomaly_min_change_pct: float = 10.0
     freshness_hours: Mapping[str, float] = field(default_factory=dict)
 
     def secrets(self) -> set[str]:
@@ -151,6 +152,7 @@ def load_config(environ: Mapping[str, str] | None = None, warehouse: Path | None
         anomaly_nights=int(_number(env, "DOISOAT_ALERT_ANOMALY_NIGHTS", 14, minimum=2)),
         anomaly_k=_number(env, "DOISOAT_ALERT_ANOMALY_K", 3.5, minimum=0.1),
         anomaly_min_count=int(_number(env, "DOISOAT_ALERT_ANOMALY_MIN_COUNT", 5)),
+        anomaly_min_change_pct=_number(env, "DOISOAT_ALERT_ANOMALY_MIN_CHANGE_PCT", 10.0),
         freshness_hours={
             source: _number(env, freshness_variable(source), DEFAULT_FRESHNESS_HOURS, minimum=0.0)
             for source in CATALOGUE

@@ -228,8 +228,12 @@ def indicator_drop_alerts(
                     severity="warning",
                     subject_vi=f"Chỉ tiêu {code} giảm {fmt_pp(drop)} điểm % (đêm {as_of})",
                     subject_en=f"Indicator {code} fell by {fmt_pp(drop)} pp (night {as_of})",
-                    body_vi=(f"{vi}: {fmt_pp(before)} % ({previous}) → {fmt_pp(now)} % ({as_of}); ngưỡng {margin:g}.",),
-                    body_en=(f"{en}: {fmt_pp(before)} % ({previous}) → {fmt_pp(now)} % ({as_of}); margin {margin:g}.",),
+                    body_vi=(
+                        f"{vi}: {fmt_pp(before)} % ({previous}) → {fmt_pp(now)} % ({as_of}); ngưỡng {margin:g} điểm %.",
+                    ),
+                    body_en=(
+                        f"{en}: {fmt_pp(before)} % ({previous}) → {fmt_pp(now)} % ({as_of}); margin {margin:g} pp.",
+                    ),
                     counts={"drop_pp": round(drop, 4)},
                 )
             )
@@ -341,7 +345,7 @@ cur as (select key, value from series where as_of = $night)
 select cur.key, cur.value, hist.med, hist.mad, hist.nights
 from cur join hist using (key)
 where hist.nights >= $min_history
-  and abs(cur.value - hist.med) > greatest($k * 1.4826 * hist.mad, $floor)
+  and abs(cur.value - hist.med) > greatest($k * 1.4826 * hist.mad, $floor, $relative * abs(hist.med))
 order by abs(cur.value - hist.med) desc, cur.key
 """
 
@@ -372,12 +376,13 @@ def outliers(con, as_of: dt.date, config: AlertConfig) -> tuple[int, list[tuple]
         return len(nights), [], []
     params = {"night": as_of, "nights": nights, "min_history": config.anomaly_min_nights - 1, "k": config.anomaly_k}
     indicators = con.execute(
-        _OUTLIERS.format(series=_INDICATOR_SERIES), {**params, "floor": config.indicator_drop_pp}
+        _OUTLIERS.format(series=_INDICATOR_SERIES), {**params, "floor": config.indicator_drop_pp, "relative": 0.0}
     ).fetchall()
     communes: list[tuple] = []
     if table_exists(con, "marts", "fct_findings"):
         communes = con.execute(
-            _OUTLIERS.format(series=_FINDING_SERIES), {**params, "floor": float(config.anomaly_min_count)}
+            _OUTLIERS.format(series=_FINDING_SERIES),
+            {**params, "floor": float(config.anomaly_min_count), "relative": config.anomaly_min_change_pct / 100},
         ).fetchall()
     return len(nights), indicators, communes
 
