@@ -5,11 +5,17 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+import socket
+import threading
 from collections.abc import Iterable
+from email import message_from_bytes
+from email.policy import default as default_policy
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import duckdb
 import pytest
+from aiosmtpd.controller import Controller
 
 NIGHT = dt.date(2026, 11, 20)
 # Personal data planted in the warehouse's rows: none of it may reach an alert.
@@ -139,3 +145,57 @@ def assert_no_personal_data(*texts: str) -> None:
 def alert_files_text(directory: Path) -> str:
     files = sorted([*directory.glob("*.jsonl"), *directory.glob("*.log")])
     return "\n".join(path.read_text(encoding="utf-8") for path in files)
+
+
+# --- local servers for the channels --------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class _Inbox:
+    def __init__(self):
+        self.messages = []
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's hook name)
+        self.messages.append((envelope.rcpt_tos, message_from_bytes(envelope.content, policy=default_policy)))
+        return "250 OK"
+
+
+@pytest.fixture
+def smtp_server():
+    """An SMTP server on loopback (aiosmtpd, no TLS): (controller, inbox) with inbox.messages."""
+    inbox = _Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    yield controller, inbox
+    controller.stop()
+
+
+class _Hook(BaseHTTPRequestHandler):
+    received: list = []
+    status = 200
+
+    def do_POST(self):  # noqa: N802 (http.server's hook name)
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        type(self).received.append((self.path, self.headers["Content-Type"], json.loads(body)))
+        self.send_response(type(self).status)
+        self.end_headers()
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def webhook_server():
+    """An HTTP server on loopback taking JSON POSTs: (server, handler) with handler.received."""
+    handler = type("Hook", (_Hook,), {"received": [], "status": 200})
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield server, handler
+    server.shutdown()
+    server.server_close()

@@ -4,70 +4,15 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import socket
-import threading
-from email import message_from_bytes
-from email.policy import default as default_policy
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
-from aiosmtpd.controller import Controller
 
 from assets.alerts.channels import dispatch
 from assets.alerts.config import AlertConfigError, load_config
 from assets.alerts.rules import unreachable_alerts, unreachable_rows
-from tests.alerts.conftest import NIGHT, alert_files_text, assert_no_personal_data
+from tests.alerts.conftest import NIGHT, alert_files_text, assert_no_personal_data, free_port
 
 PASSWORD = "s3cr3t-Pässw0rd"
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-class _Inbox:
-    def __init__(self):
-        self.messages = []
-
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's hook name)
-        self.messages.append((envelope.rcpt_tos, message_from_bytes(envelope.content, policy=default_policy)))
-        return "250 OK"
-
-
-@pytest.fixture
-def smtp_server():
-    inbox = _Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=_free_port())
-    controller.start()
-    yield controller, inbox
-    controller.stop()
-
-
-class _Hook(BaseHTTPRequestHandler):
-    received: list = []
-    status = 200
-
-    def do_POST(self):  # noqa: N802 (http.server's hook name)
-        body = self.rfile.read(int(self.headers["Content-Length"]))
-        type(self).received.append((self.path, self.headers["Content-Type"], json.loads(body)))
-        self.send_response(type(self).status)
-        self.end_headers()
-
-    def log_message(self, *args):
-        pass
-
-
-@pytest.fixture
-def webhook_server():
-    handler = type("Hook", (_Hook,), {"received": [], "status": 200})
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield server, handler
-    server.shutdown()
-    server.server_close()
 
 
 def _unreachable(warehouse, monkeypatch):
@@ -103,7 +48,7 @@ def test_unreachable_source_is_emailed_through_a_local_smtp_server(warehouse, al
 
 def test_the_file_channel_always_gets_the_alert_when_smtp_is_down(warehouse, alert_env, monkeypatch):
     monkeypatch.setenv("DOISOAT_ALERT_SMTP_HOST", "127.0.0.1")
-    monkeypatch.setenv("DOISOAT_ALERT_SMTP_PORT", str(_free_port()))  # nothing listens
+    monkeypatch.setenv("DOISOAT_ALERT_SMTP_PORT", str(free_port()))  # nothing listens
     monkeypatch.setenv("DOISOAT_ALERT_SMTP_STARTTLS", "0")
     monkeypatch.setenv("DOISOAT_ALERT_SMTP_USER", "mailer")
     monkeypatch.setenv("DOISOAT_ALERT_SMTP_PASSWORD", PASSWORD)
