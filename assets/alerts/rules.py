@@ -271,7 +271,9 @@ def quarantine_jumps(con, as_of: dt.date, margin: float) -> tuple[dt.date | None
     """
     if not (table_exists(con, "meta", "extractions") and table_exists(con, "raw", "_quarantine")):
         return None, []
-    previous = con.execute("select max(as_of) from meta.extractions where as_of < ?", [as_of]).fetchone()[0]
+    previous = con.execute(
+        f"select max(as_of) from meta.extractions where as_of < ? and {committed_filter(con)}", [as_of]
+    ).fetchone()[0]
     if previous is None:
         return None, []
     rows = con.execute(
