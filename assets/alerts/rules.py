@@ -167,14 +167,15 @@ def stale_alerts(rows: Sequence[Freshness], as_of: dt.date) -> list[Alert]:
     for source, stale in by_source.items():
         vi, en = source_label(source)
         window = stale[0].window_hours
+        names = ", ".join(r.table_name for r in stale)
         tables = ", ".join(f"{r.table_name} ({r.newest_update:%Y-%m-%d %H:%M}, {r.age_hours:.0f} h)" for r in stale)
         alerts.append(
             Alert(
                 kind="source_stale",
                 severity="warning",
                 source=source,
-                subject_vi=f"Nguồn {vi} ({source}) không cập nhật quá {window:g} giờ (đêm {as_of})",
-                subject_en=f"Source {en} ({source}) has not changed for over {window:g} hours (night {as_of})",
+                subject_vi=f"Nguồn {vi} ({source}): {names} không cập nhật quá {window:g} giờ (đêm {as_of})",
+                subject_en=f"Source {en} ({source}): {names} not changed for over {window:g} hours (night {as_of})",
                 body_vi=(f"Cập nhật mới nhất: {tables}.", f"Ngưỡng: {freshness_variable(source)}={window:g}."),
                 body_en=(f"Newest update: {tables}.", f"Window: {freshness_variable(source)}={window:g}."),
                 counts={"tables": len(stale), "max_age_hours": round(max(r.age_hours or 0 for r in stale), 1)},

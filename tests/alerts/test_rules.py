@@ -54,7 +54,8 @@ def test_stale_source_older_than_its_window_alerts_fresh_does_not(warehouse):
     assert {(r.source, r.fresh) for r in rows} == {("population", True), ("social", False), ("civil", True)}
     alerts = stale_alerts(rows, NIGHT)
     assert [(a.kind, a.source) for a in alerts] == [("source_stale", "social")]
-    assert "48" in alerts[0].subject_en and "60 h" in alerts[0].body_en[0]
+    assert "BENEFICIARY" in alerts[0].subject_en and "48" in alerts[0].subject_en
+    assert "60 h" in alerts[0].body_en[0]
 
 
 def test_indicator_drop_past_the_margin_alerts_below_it_does_not(warehouse):
