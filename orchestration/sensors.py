@@ -1,9 +1,19 @@
-"""Alerts: a failed night is reported with the failing step and its root cause, never with data or credentials."""
+"""Alerts: a failed night is reported with the failing step and its root cause, never with data or credentials.
+
+The run-failure sensor fires for runs the Dagster daemon sees (schedule, UI); the CLI runs nights in process,
+where sensors do not fire, and calls `assets.alerts.notify_failed_night` itself. Both send the same alert, once
+per run (the first to send claims the run).
+"""
+
+import datetime as dt
 
 import dagster as dg
 
-from assets.night import configured_urls, root_cause, scrub
+from assets.alerts import failures_from_events, notify_failed_night
+from assets.night import configured_urls, scrub
 from orchestration.jobs import nightly_job
+
+PARTITION_TAG = "dagster/partition"
 
 
 def failure_message(run_id: str, failures: list[tuple[str, str]], run_message: str) -> str:
@@ -15,11 +25,22 @@ def failure_message(run_id: str, failures: list[tuple[str, str]], run_message: s
     return scrub("\n".join(lines), configured_urls())
 
 
+def run_night(tags: dict[str, str]) -> dt.date | None:
+    """The night a run was for: its partition (or the CLI's `as_of` tag); None when it has neither."""
+    value = tags.get(PARTITION_TAG) or tags.get("as_of")
+    try:
+        return dt.date.fromisoformat(value) if value else None
+    except ValueError:
+        return None
+
+
 @dg.run_failure_sensor(monitored_jobs=[nightly_job], default_status=dg.DefaultSensorStatus.RUNNING)
 def nightly_failure_alert(context: dg.RunFailureSensorContext) -> None:
-    failures = [
-        (event.step_key or "the run", root_cause(event.step_failure_data.error) if event.step_failure_data else "")
-        for event in context.get_step_failure_events()
-    ]
+    failures = failures_from_events(context.get_step_failure_events())
     first = (context.failure_event.message or "").strip().splitlines()
-    context.log.error(failure_message(context.dagster_run.run_id, failures, first[0] if first else ""))
+    run = context.dagster_run
+    message = first[0] if first else ""
+    context.log.error(failure_message(run.run_id, failures, message))
+    notify_failed_night(
+        run_night(run.tags), run.run_id, failures, scrub(message, configured_urls()), log=context.log.warning
+    )
