@@ -22,5 +22,6 @@ def night_of(context: dg.AssetExecutionContext | dg.OpExecutionContext) -> dt.da
     """The night an asset runs for: its run's partition key."""
     return dt.date.fromisoformat(context.partition_key)
 
+
 # A backfill runs night after night, one run per night (each night reads the one before it).
 ONE_NIGHT_PER_RUN = dg.BackfillPolicy.multi_run(1)

@@ -355,6 +355,9 @@ def _run_locked(night: str, selection, warehouse: Path, verbose: bool, full_refr
     if result.success:
         _print_summary(warehouse, night, console)
     else:
+        from assets.alerts import notify_failed_result
+
+        notify_failed_result(dt.date.fromisoformat(night), result, warehouse)
         click.echo("the night's marts are not complete: its report and gates refuse it until it is rerun")
     return result.success
 

@@ -3,6 +3,7 @@
 import dagster as dg
 from dagster_dbt import DbtCliResource
 
+from assets.alerts import alert_assets, alert_checks
 from assets.dbt import DBT_EXECUTABLE, dbt_project, dbt_reconciliation, dbt_staging
 from assets.ingest import ingest_assets
 from assets.linkage import linkage_probabilistic
@@ -23,7 +24,9 @@ defs = dg.Definitions(
         gx_gates,
         stewards_report,
         enrichment_files,
+        *alert_assets,
     ],
+    asset_checks=alert_checks,
     jobs=[nightly_job],
     # Every run in one process, the UI's ad-hoc materialisations too: one DuckDB writer, and the warehouse
     # resource (which holds the night's lock) lives as long as the run.
