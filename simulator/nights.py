@@ -1104,6 +1104,28 @@ def _where_rows(old: pd.DataFrame | pd.Index, key: str | None, keys: pd.Index) -
     return pd.DataFrame({key: keys.to_numpy()})
 
 
+def _apply_keyless(conn, table, q: str, prep, ph: str, old: pd.DataFrame, new: pd.DataFrame, ch: dict, values) -> None:
+    """A table without a key: the old rows of deleted and changed rows go (matched through an indexed temporary
+    table, so the table is scanned once), then the new rows of changed and inserted ones are inserted."""
+    cols = [c.name for c in table.columns]
+    quoted = [prep.quote(c) for c in cols]
+    gone = old.loc[ch["deleted"].append(ch["updated"])]
+    if len(gone):
+        types = ", ".join(f"{qc} {c.type.compile(conn.dialect)}" for qc, c in zip(quoted, table.columns, strict=True))
+        conn.exec_driver_sql(f"CREATE TEMPORARY TABLE _sim_gone ({types})")
+        conn.exec_driver_sql(f"CREATE INDEX _sim_gone_idx ON _sim_gone ({', '.join(quoted)})")
+        conn.exec_driver_sql(
+            f"INSERT INTO _sim_gone ({', '.join(quoted)}) VALUES ({', '.join([ph] * len(cols))})", values(gone, cols)
+        )
+        match = " AND ".join(f"g.{c} = {q}.{c}" for c in quoted)
+        conn.exec_driver_sql(f"DELETE FROM {q} WHERE EXISTS (SELECT 1 FROM _sim_gone g WHERE {match})")
+        conn.exec_driver_sql("DROP TABLE _sim_gone")
+    add = new.loc[ch["updated"].append(ch["inserted"])]
+    if len(add):
+        ins = f"INSERT INTO {q} ({', '.join(quoted)}) VALUES ({', '.join([ph] * len(cols))})"
+        conn.exec_driver_sql(ins, values(add, cols))
+
+
 def _apply(url: str, src: str, old: dict, new: dict, changes: dict) -> None:
     """Write one source's changes: DELETE, UPDATE and INSERT in batches (executemany)."""
     from .schema import _column_values
@@ -1125,7 +1147,10 @@ def _apply(url: str, src: str, old: dict, new: dict, changes: dict) -> None:
                 def values(df: pd.DataFrame, cs: list[str], table=table) -> list[tuple]:
                     return list(zip(*[_column_values(df[c], table.c[c], sqlite) for c in cs], strict=True))
 
-                where_cols = [key] if key else cols
+                if key is None:  # no key: rows are addressed by all their values, set-based (one scan)
+                    _apply_keyless(conn, table, q, prep, ph, old[name], new[name], ch, values)
+                    continue
+                where_cols = [key]
                 where = " AND ".join(f"{prep.quote(c)} = {ph}" for c in where_cols)
                 if len(ch["deleted"]):
                     conn.exec_driver_sql(
