@@ -6,7 +6,7 @@ from dagster_dbt import DbtCliResource
 from assets.dbt import DBT_EXECUTABLE, dbt_project, dbt_reconciliation, dbt_staging
 from assets.ingest import ingest_assets
 from assets.linkage import linkage_probabilistic
-from assets.quality import gx_gates
+from assets.quality import gx_checks, gx_gates
 from assets.report import stewards_report
 from assets.writeback import enrichment_files
 from orchestration.jobs import nightly_job
@@ -24,6 +24,7 @@ defs = dg.Definitions(
         stewards_report,
         enrichment_files,
     ],
+    asset_checks=[gx_checks],
     jobs=[nightly_job],
     # Every run in one process, the UI's ad-hoc materialisations too: one DuckDB writer, and the warehouse
     # resource (which holds the night's lock) lives as long as the run.
