@@ -82,16 +82,16 @@ joined as (
     from records
     left join record_findings
         on records.source = record_findings.source
-        and records.source_record_id = record_findings.source_record_id
+            and records.source_record_id = record_findings.source_record_id
 ),
 
 final as (
     select
         *,
         is_linked
-            and not fails_dung
-            and not fails_sach
-            and not has_field_missing as is_reconciled
+        and not fails_dung
+        and not fails_sach
+        and not has_field_missing as is_reconciled
     from joined
 )
 
