@@ -135,7 +135,7 @@ criterion_indicator_units as (
     from indicators
     inner join criterion_units
         on indicators.source = criterion_units.source
-            and indicators.criterion = criterion_units.criterion
+        and indicators.criterion = criterion_units.criterion
     where nullif(trim(indicators.criterion), '') is not null
 ),
 

@@ -26,7 +26,7 @@ probabilistic_only as (
     from probabilistic
     left join deterministic
         on probabilistic.source = deterministic.source
-            and probabilistic.source_record_id = deterministic.source_record_id
+        and probabilistic.source_record_id = deterministic.source_record_id
     where deterministic.source_record_id is null
 ),
 

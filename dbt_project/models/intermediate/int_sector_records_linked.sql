@@ -35,7 +35,7 @@ joined as (
     from records
     left join links
         on records.source = links.source
-            and records.source_record_id = links.source_record_id
+        and records.source_record_id = links.source_record_id
     left join citizens
         on links.personal_id = citizens.personal_id
 ),

@@ -82,7 +82,7 @@ joined as (
     from records
     left join record_findings
         on records.source = record_findings.source
-            and records.source_record_id = record_findings.source_record_id
+        and records.source_record_id = record_findings.source_record_id
 ),
 
 final as (

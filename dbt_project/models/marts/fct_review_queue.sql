@@ -65,7 +65,7 @@ final as (
     from this_night
     left join records
         on this_night.source = records.source
-            and this_night.source_record_id = records.source_record_id
+        and this_night.source_record_id = records.source_record_id
 )
 
 select * from final

@@ -40,7 +40,7 @@ flagged as (
     from records
     left join bad_doses
         on records.source = 'vaccination'
-            and records.source_record_id = bad_doses.source_record_id
+        and records.source_record_id = bad_doses.source_record_id
     where records.birth_date_invalid
         or coalesce(records.other_date_invalid, false)
         or bad_doses.source_record_id is not null

@@ -36,7 +36,7 @@ final as (
     from candidates
     inner join groups
         on candidates.source = groups.source
-            and candidates.personal_id = groups.personal_id
+        and candidates.personal_id = groups.personal_id
 )
 
 select * from final

@@ -51,7 +51,7 @@ counted as (
         on all_households.household_id = members.household_id
     left join member_communes
         on all_households.household_id = member_communes.household_id
-            and member_communes.rank_in_household = 1
+        and member_communes.rank_in_household = 1
 ),
 
 final as (
