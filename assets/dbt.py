@@ -127,11 +127,23 @@ def _drop_abandoned_targets(max_age_seconds: float = 86_400) -> None:
             shutil.rmtree(folder, ignore_errors=True)
 
 
+PARTIAL_PARSE = "partial_parse.msgpack"
+
+
+def _reuse_parse(target: Path) -> None:
+    """Give a step's fresh target folder the last step's parse (dbt re-parses anyway if project or vars changed)."""
+    kept = LAST_NIGHT_DIR / PARTIAL_PARSE
+    if kept.exists():
+        shutil.copy2(kept, target / PARTIAL_PARSE)
+
+
 def _keep_artifacts(target: Path, name: str) -> None:
     """Keep the last night's run_results.json and dbt.log of a step (overwritten each night), drop the rest."""
     kept = LAST_NIGHT_DIR / name
     shutil.rmtree(kept, ignore_errors=True)
     kept.mkdir(parents=True, exist_ok=True)
+    if (target / PARTIAL_PARSE).exists():  # the next step's (and night's) dbt starts from this parse
+        shutil.copy2(target / PARTIAL_PARSE, LAST_NIGHT_DIR / PARTIAL_PARSE)
     for artifact in ("run_results.json", "dbt.log"):
         if (target / artifact).exists():
             shutil.copy2(target / artifact, kept / artifact)
@@ -150,7 +162,17 @@ def _dbt_build(context: AssetExecutionContext, dbt: DbtCliResource, warehouse: W
     try:
         # A test runs with the selection that builds all its parents: the intermediate layer's relationship tests to
         # a seed must not run in the staging step, before their models exist.
-        args = ["build", "--vars", dbt_vars, "--indirect-selection", "buildable"]
+        # dbt's unit tests check the SQL, not the night's data: CI runs them (tests/quality/test_dbt_unit_tests.py)
+        args = [
+            "build",
+            "--vars",
+            dbt_vars,
+            "--indirect-selection",
+            "buildable",
+            "--exclude",
+            "resource_type:unit_test",
+        ]
+        _reuse_parse(target)
         invocation = dbt.cli(args, context=context, target_path=target, raise_on_error=False)
         # Row counts: dagster-dbt's fetch_row_counts() opens the DuckDB file in this process while dbt writes it
         # (it fails, and its connection then blocks the next step's), so tables are counted once dbt is done.

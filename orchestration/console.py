@@ -18,6 +18,7 @@ LABELS = {
     "dbt_staging": "dbt: seeds, staging",
     "intermediate__linkage_probabilistic": "linkage (Splink)",
     "dbt_reconciliation": "dbt: links, rules, marts",
+    "gx_checks": "quality checks (GX)",
     "quality__gx_gates": "quality gates (GX)",
     "report__stewards_report": "stewards' report",
 }

@@ -7,7 +7,7 @@ from assets.alerts import alert_assets, alert_checks
 from assets.dbt import DBT_EXECUTABLE, dbt_project, dbt_reconciliation, dbt_staging
 from assets.ingest import ingest_assets
 from assets.linkage import linkage_probabilistic
-from assets.quality import gx_gates
+from assets.quality import gx_checks, gx_gates
 from assets.report import stewards_report
 from assets.resources import SourcesResource, WarehouseResource
 from assets.writeback import enrichment_files
@@ -26,7 +26,7 @@ defs = dg.Definitions(
         enrichment_files,
         *alert_assets,
     ],
-    asset_checks=alert_checks,
+    asset_checks=[gx_checks, *alert_checks],
     jobs=[nightly_job],
     # Every run in one process, the UI's ad-hoc materialisations too: one DuckDB writer, and the warehouse
     # resource (which holds the night's lock) lives as long as the run.

@@ -7,7 +7,7 @@ import dagster as dg
 import duckdb
 import pytest
 
-from assets.quality import CHECK_SPECS, INDICATOR_CODES, check_results
+from assets.quality import CHECK_SPECS, INDICATOR_CODES, INDICATORS_KEY, INVARIANTS_CHECK, MART_KEYS, check_results
 from expectations.gx.gates import gx_root_for, load_results, run_gates
 
 
@@ -22,6 +22,11 @@ def _province_rows(warehouse, as_of):
     finally:
         con.close()
     return {code: (numerator, denominator, rate, meets) for code, numerator, denominator, rate, meets in rows}
+
+
+def _checks(results, mart) -> dict:
+    """The check results by (mart, check name): indicator checks sit on fct_indicators, invariants on each mart."""
+    return {(c.asset_key.path[-1], c.check_name): c for c in check_results(results, mart, {})}
 
 
 def _run(warehouse, as_of, gx_root):
@@ -71,10 +76,12 @@ def test_every_check_is_reported_and_below_target_is_warn(scratch_warehouse, tmp
     warehouse, as_of = scratch_warehouse
     results = _run(warehouse, as_of, tmp_path / "gx")
     mart = {code: row[:3] for code, row in _province_rows(warehouse, as_of).items()}
-    checks = {c.check_name: c for c in check_results(results, mart, {})}
-    assert set(checks) == {spec.name for spec in CHECK_SPECS}
+    checks = _checks(results, mart)
+    assert set(checks) == {(spec.asset_key.path[-1], spec.name) for spec in CHECK_SPECS}
+    assert {spec.asset_key for spec in CHECK_SPECS if spec.name in INDICATOR_CODES} == {INDICATORS_KEY}
+    assert {spec.asset_key for spec in CHECK_SPECS if spec.name == INVARIANTS_CHECK} == set(MART_KEYS.values())
     for code in INDICATOR_CODES:
-        check = checks[code]
+        check = checks["fct_indicators", code]
         gate = results.indicators[code]
         assert check.passed == gate.success
         assert check.severity == dg.AssetCheckSeverity.WARN
@@ -100,32 +107,48 @@ def test_numerator_above_denominator_is_an_error(scratch_warehouse, tmp_path):
     assert not invariant.success
     assert any("expect_column_pair_values_a_to_be_greater_than_b" in f["expectation"] for f in invariant.failures)
     mart = {code: row[:3] for code, row in _province_rows(warehouse, as_of).items()}
-    checks = {c.check_name: c for c in check_results(results, mart, {})}
-    assert not checks["civil_digitised"].passed
-    assert checks["civil_digitised"].severity == dg.AssetCheckSeverity.ERROR
-    assert not checks["invariants_fct_indicators"].passed
-    assert checks["invariants_fct_indicators"].severity == dg.AssetCheckSeverity.ERROR
-    assert checks["vaccination_clean"].severity == dg.AssetCheckSeverity.WARN  # others unaffected
+    checks = _checks(results, mart)
+    assert not checks["fct_indicators", "civil_digitised"].passed
+    assert checks["fct_indicators", "civil_digitised"].severity == dg.AssetCheckSeverity.ERROR
+    assert not checks["fct_indicators", INVARIANTS_CHECK].passed
+    assert checks["fct_indicators", INVARIANTS_CHECK].severity == dg.AssetCheckSeverity.ERROR
+    assert checks["fct_findings", INVARIANTS_CHECK].passed
+    assert checks["fct_indicators", "vaccination_clean"].severity == dg.AssetCheckSeverity.WARN  # others unaffected
 
 
-def test_gates_asset_runs_in_dagster(scratch_warehouse, tmp_path):
-    from assets.quality import gx_gates
-    from orchestration.resources import NightResource, WarehouseResource
+def _mart_stubs():
+    """Stand-ins for the dbt marts (already in the scratch warehouse), partitioned like the night."""
+    from assets.partitions import NIGHTS
+    from assets.quality import MART_KEYS
+
+    @dg.multi_asset(specs=[dg.AssetSpec(key) for key in MART_KEYS.values()], partitions_def=NIGHTS)
+    def marts():
+        for key in MART_KEYS.values():
+            yield dg.MaterializeResult(asset_key=key)
+
+    return marts
+
+
+def test_gates_run_in_dagster_as_checks_on_the_marts(scratch_warehouse, tmp_path):
+    """Partitioned by night: the gates asset records GX's results, the checks land on the marts they check."""
+    from assets.quality import GATES_KEY, gx_checks, gx_gates
+    from orchestration.resources import WarehouseResource
 
     source, as_of = scratch_warehouse
     warehouse = tmp_path / "warehouse.duckdb"
     shutil.copyfile(source, warehouse)
     result = dg.materialize(
-        [gx_gates],
-        resources={
-            "night": NightResource(as_of=as_of.isoformat()),
-            "warehouse": WarehouseResource(path=str(warehouse)),
-        },
+        [_mart_stubs(), gx_gates, gx_checks],
+        partition_key=as_of.isoformat(),
+        resources={"warehouse": WarehouseResource(path=str(warehouse))},
     )
     assert result.success
+    assert GATES_KEY in {e.asset_key for e in result.get_asset_materialization_events()}
     evaluations = result.get_asset_check_evaluations()
-    assert len(evaluations) == len(CHECK_SPECS)
+    assert {(e.asset_key, e.check_name) for e in evaluations} == {(s.asset_key, s.name) for s in CHECK_SPECS}
+    assert all(e.passed for e in evaluations if e.check_name == INVARIANTS_CHECK)
     assert (tmp_path / "gx" / "gx" / "uncommitted" / "data_docs" / "local_site" / "index.html").exists()
+    assert load_results(tmp_path / "gx", as_of) is not None
     assert isinstance(as_of, dt.date)
 
 
@@ -174,8 +197,9 @@ def test_broken_marts_are_errors_found_from_aggregates(scratch_warehouse, tmp_pa
     ]
     assert results.invariants["fct_findings"].success
     mart = {code: row[:3] for code, row in _province_rows(warehouse, as_of).items()}
-    checks = {c.check_name: c for c in check_results(results, mart, {})}
-    for name in ("invariants_fct_reconciliation", "invariants_fct_indicators"):
-        assert not checks[name].passed
-        assert checks[name].severity == dg.AssetCheckSeverity.ERROR
-    assert checks["children_du"].severity == dg.AssetCheckSeverity.WARN  # the province row still agrees
+    checks = _checks(results, mart)
+    for name in ("fct_reconciliation", "fct_indicators"):
+        assert not checks[name, INVARIANTS_CHECK].passed
+        assert checks[name, INVARIANTS_CHECK].severity == dg.AssetCheckSeverity.ERROR
+    # the province row still agrees
+    assert checks["fct_indicators", "children_du"].severity == dg.AssetCheckSeverity.WARN

@@ -30,7 +30,7 @@ ranked as (
         linkage.match_probability,
         row_number() over (
             partition by linkage.source, linkage.source_record_id
-            order by linkage.match_probability desc, linkage.personal_id
+            order by linkage.match_probability desc, linkage.personal_id asc
         ) as rank_in_record
     from linkage
     inner join citizens

@@ -89,9 +89,9 @@ final as (
     select
         *,
         is_linked
-            and not fails_dung
-            and not fails_sach
-            and not has_field_missing as is_reconciled
+        and not fails_dung
+        and not fails_sach
+        and not has_field_missing as is_reconciled
     from joined
 )
 

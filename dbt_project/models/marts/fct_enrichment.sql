@@ -17,25 +17,25 @@ legacy_ids as (
 
 to_enrich as (
     select
-        source,
-        source_record_id,
-        personal_id,
-        match_method,
-        match_probability,
-        commune_code,
+        records.source,
+        records.source_record_id,
+        records.personal_id,
+        records.match_method,
+        records.match_probability,
+        records.commune_code,
         case
-            when match_method = 'legacy_id' then 'LEGACY_ID_ONLY'
-            when id_kind in ('repaired12', 'malformed') then 'ID_MALFORMED'
-            when id_kind = 'missing' then 'ID_MISSING'
-            when id_kind = 'cmnd9' and legacy_ids.legacy_id9 is not null then 'LEGACY_ID_AMBIGUOUS'
+            when records.match_method = 'legacy_id' then 'LEGACY_ID_ONLY'
+            when records.id_kind in ('repaired12', 'malformed') then 'ID_MALFORMED'
+            when records.id_kind = 'missing' then 'ID_MISSING'
+            when records.id_kind = 'cmnd9' and legacy_ids.legacy_id9 is not null then 'LEGACY_ID_AMBIGUOUS'
             else 'ID_UNKNOWN'
         end as reason
     from records
     left join legacy_ids
         on records.id9 = legacy_ids.legacy_id9
-    where match_method = 'legacy_id'
-        or (match_method = 'personal_id' and id_kind = 'repaired12')
-        or match_method = 'probabilistic'
+    where records.match_method = 'legacy_id'
+        or (records.match_method = 'personal_id' and records.id_kind = 'repaired12')
+        or records.match_method = 'probabilistic'
 ),
 
 final as (

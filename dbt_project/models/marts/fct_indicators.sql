@@ -42,7 +42,7 @@ province as (
     from (
         select
             province_code,
-            row_number() over (order by n_citizens desc, province_code) as rank_by_size
+            row_number() over (order by n_citizens desc, province_code asc) as rank_by_size
         from master_provinces
     ) as ranked
     where rank_by_size = 1

@@ -11,8 +11,9 @@ compared as (
         *,
         case master_birth_date_precision
             when 'day' then birth_date <> master_birth_date
-            when 'month' then extract(year from birth_date) <> extract(year from master_birth_date)
-                or extract(month from birth_date) <> extract(month from master_birth_date)
+            when 'month'
+                then extract(year from birth_date) <> extract(year from master_birth_date)
+                    or extract(month from birth_date) <> extract(month from master_birth_date)
             when 'year' then extract(year from birth_date) <> extract(year from master_birth_date)
         end as differs
     from records
