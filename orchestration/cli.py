@@ -337,7 +337,6 @@ def _run_locked(night: str, selection, warehouse: Path, verbose: bool, full_refr
         with instance, quiet:
             result = job.execute_in_process(
                 asset_selection=keys,
-                partition_key=night,
                 instance=instance,
                 run_config=run_config,
                 run_id=run_id,

@@ -132,7 +132,7 @@ def _mart_stubs():
 def test_gates_run_in_dagster_as_checks_on_the_marts(scratch_warehouse, tmp_path):
     """Partitioned by night: the gates asset records GX's results, the checks land on the marts they check."""
     from assets.quality import GATES_KEY, gx_checks, gx_gates
-    from orchestration.resources import WarehouseResource
+    from assets.resources import WarehouseResource
 
     source, as_of = scratch_warehouse
     warehouse = tmp_path / "warehouse.duckdb"
