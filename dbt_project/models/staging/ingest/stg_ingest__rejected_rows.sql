@@ -25,8 +25,8 @@ final as (
         reason,
         case
             when source || '.' || lower(table_name) in (
-                'vaccination.doi_tuong', 'social.beneficiary', 'civil.ho_tich', 'children.tre_em'
-            ) then 'record'
+                    'vaccination.doi_tuong', 'social.beneficiary', 'civil.ho_tich', 'children.tre_em'
+                ) then 'record'
             when source = 'population' and lower(table_name) = 'citizen' then 'citizen'
             when source = 'population' and lower(table_name) = 'household' then 'household'
             else 'other'
