@@ -172,6 +172,7 @@ def simulate(
                 write_source(urls[s], s, b["tables"][s], on_rows=(lambda k: prog.advance(task, k)) if prog else None)
             )
     tp = Path(truth_path or DEFAULT_TRUTH)
+    _forget_earlier_nights(tp, urls)
     meta = {k: v for k, v in b["meta"].items() if k != "rates"}
     meta["defect_rates"] = b["meta"]["rates"]
     write_truth(tp, b["truth"], meta, as_of)
@@ -179,6 +180,19 @@ def simulate(
 
     save_initial_state(tp, b, urls, seed=seed, province_code=province_code, as_of=as_of)
     return counts
+
+
+def _forget_earlier_nights(tp: Path, urls: dict[str, str]) -> None:
+    """A fresh simulation starts a new history: earlier nights' truths and any source left down are removed."""
+    import shutil
+
+    from .nights import _sqlite_file
+
+    shutil.rmtree(tp.parent / tp.stem, ignore_errors=True)
+    for url in urls.values():
+        fp = _sqlite_file(url)
+        if fp is not None:
+            Path(f"{fp}.down").unlink(missing_ok=True)
 
 
 def write_truth(tp: Path, truth: pd.DataFrame, meta: dict, as_of: dt.date) -> None:

@@ -248,9 +248,17 @@ def test_cli_advance_without_state_is_one_line(tmp_path, monkeypatch):
     assert res.exit_code == 2 and "--advance" in res.output
 
 
+def test_a_fresh_simulation_forgets_earlier_nights(tmp_path):
+    urls, tp = _urls(tmp_path), tmp_path / "ground_truth.parquet"
+    (tmp_path / "ground_truth").mkdir()
+    (tmp_path / "ground_truth" / "2020-01-01.parquet").write_bytes(b"old")
+    (tmp_path / "children.sqlite.down").write_bytes(b"old")
+    simulate("tiny_clean", seed=1, as_of=D0, urls=urls, truth_path=tp)
+    assert sorted(p.name for p in (tmp_path / "ground_truth").iterdir()) == [f"{D0}.json", f"{D0}.parquet"]
+    assert not (tmp_path / "children.sqlite.down").exists()
+
+
 def test_down_refuses_a_server_source(tmp_path):
-    src = Path(__file__)  # any file: the state is never read
-    del src
     urls, tp = _urls(tmp_path), tmp_path / "ground_truth.parquet"
     sd = state_dir(tp)
     sd.mkdir()
