@@ -159,3 +159,50 @@ def test_a_night_killed_then_rerun_gives_the_marts_of_an_uninterrupted_night(thr
     )  # fmt: skip
     assert rerun.returncode == 0, rerun.stdout + rerun.stderr
     assert mart_hashes(warehouse, night) == three_nights["hashes"][night]
+
+
+# Last in this module: it moves the shared sources on to a fourth night, with one source down and one stale.
+def test_a_source_down_is_alerted_and_the_others_are_reconciled(three_nights, smtp_server, monkeypatch):
+    from tests.alerts.conftest import assert_no_personal_data
+
+    controller, inbox = smtp_server
+    night = NIGHTS[2] + dt.timedelta(days=1)
+    sources, warehouse, home = three_nights["sources"], three_nights["warehouse"], three_nights["home"]
+    advance_into(sources, night, down=("children",), stale=("social",))
+    for name, value in {
+        "DOISOAT_ALERT_SMTP_HOST": "127.0.0.1",
+        "DOISOAT_ALERT_SMTP_PORT": str(controller.port),
+        "DOISOAT_ALERT_SMTP_STARTTLS": "0",
+        "DOISOAT_ALERT_FROM": "doisoat@example.org",
+        "DOISOAT_ALERT_TO": "steward@example.org",
+        # social changed nothing tonight: its newest update is two days old, past a 36-hour window
+        "DOISOAT_SOCIAL_FRESHNESS_HOURS": "36",
+    }.items():
+        monkeypatch.setenv(name, value)
+    assert run_nights_on(sources, warehouse, home, night), "one source down stopped the night"
+
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        extractions = con.execute(
+            "select source, status, state_as_of from meta.extractions where as_of = ? and source = 'children'", [night]
+        ).fetchall()
+        reconciled = dict(
+            con.execute(
+                "select source, count(*) from marts.fct_reconciliation where as_of = ? group by 1", [night]
+            ).fetchall()
+        )
+        kinds = {row[0] for row in con.execute("select kind from meta.alerts where as_of = ?", [night]).fetchall()}
+    # the source down: its last good state (night 3) stands in, marked stale; every sector is reconciled
+    assert extractions and all(status == "stale" and state == NIGHTS[2] for _, status, state in extractions)
+    assert set(reconciled) == {"vaccination", "social", "civil", "children"}
+    assert {"source_unreachable", "source_stale"} <= kinds
+    # the steward's mail arrived on the loopback server, naming the source, and no person
+    assert inbox.messages, "no e-mail reached the SMTP server"
+    recipients, message = inbox.messages[-1]
+    assert recipients == ["steward@example.org"]
+    body = message.get_body(preferencelist=("plain",)).get_content()
+    assert "children" in body or "Trẻ em" in body
+    assert_no_personal_data(body, str(message["Subject"]))
+    # the report marks the source stale, with the date of its last good extraction
+    index = (warehouse.parent / "reports" / night.isoformat() / "index.html").read_text(encoding="utf-8")
+    assert 'data-stale-source="children"' in index
+    assert NIGHTS[2].strftime("%d/%m/%Y") in index
