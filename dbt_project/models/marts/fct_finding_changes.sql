@@ -11,7 +11,8 @@
     fct_reconciliation (one row per sector record, rejected rows included). Citizens: tonight's staging of the
     master (keyed by personal ID) and its rejected citizen rows. Households (the household rules): tonight's
     households, the household IDs the citizens carry (a household of members only also has findings), and its
-    rejected household rows.
+    rejected household rows. A master row rejected at ingestion (ROW_REJECTED) is a citizen or a household:
+    its key found among either is enough.
   * first_seen_as_of: tonight for `new`; otherwise the previous slice of this table for that (record, rule), or,
     when that slice lacks it (first run of this model, a night never built with it), the earliest night of the
     unbroken run ending on the previous night, computed from fct_findings over the kept nights.
@@ -95,6 +96,14 @@ existing as (
     where record_kind in ('citizen', 'household')
 ),
 
+-- a rejected master row (ROW_REJECTED) may be a citizen or a household: any population key will do
+existing_keys as (
+    select source, source_record_id, record_kind from existing
+    union
+    select source, source_record_id, 'any_population' from existing
+    where source = 'population'
+),
+
 compared as (
     select
         coalesce(tonight.source, previous.source) as source,
@@ -116,6 +125,7 @@ kinded as (
         compared.*,
         case
             when compared.source <> 'population' then 'record'
+            when compared.rule_code = 'ROW_REJECTED' then 'any_population'
             when compared.rule_code in (select rule_code from household_rules) then 'household'
             else 'citizen'
         end as record_kind
@@ -136,7 +146,7 @@ classified as (
             else 'gone'
         end as status
     from kinded
-    left join existing
+    left join existing_keys as existing
         on kinded.failed_before
         and not kinded.fails_tonight
         and kinded.source = existing.source
