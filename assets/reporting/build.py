@@ -331,7 +331,13 @@ def _exception_groups(frame: pd.DataFrame, rules: pd.DataFrame) -> list[dict]:
     """The findings of one commune grouped by source and rule (sources in their order, most findings first)."""
     if frame.empty:
         return []
-    sizes = frame.groupby(["source", "rule_code"], sort=False).size().rename("count").reset_index()
+    new = frame["is_new"].fillna(False).astype(bool) if "is_new" in frame else pd.Series(False, index=frame.index)
+    sizes = (
+        frame.assign(new=new.astype(int))
+        .groupby(["source", "rule_code"], sort=False)
+        .agg(count=("new", "size"), new=("new", "sum"))
+        .reset_index()
+    )
     sizes["source_order"] = sizes["source"].map({s: i for i, s in enumerate(SOURCES)})
     sizes = sizes.sort_values(["source_order", "count", "rule_code"], ascending=[True, False, True])
     groups = []
@@ -343,6 +349,7 @@ def _exception_groups(frame: pd.DataFrame, rules: pd.DataFrame) -> list[dict]:
                 "source": row.source,
                 "rule_code": row.rule_code,
                 "count": int(row.count),
+                "new": int(row.new),
                 "criterion": rule["criterion"] if rule is not None else None,
                 "description_vi": rule["description_vi"] if rule is not None else "",
                 "description_en": rule["description_en"] if rule is not None else "",
