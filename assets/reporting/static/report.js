@@ -105,8 +105,8 @@
         (r[9] > 0 ? '<span class="age">' + both([labels.open[0].replace("{n}", r[9]), labels.open[1].replace("{n}", r[9])]) + "</span>" : "");
       if (r[5] !== null && r[4] === 2) { method += " " + probability(r[5]); }
       var verify = r[6] ? '<div class="verify">' + both(labels.verify) + "</div>" : "";
-      return '<tr' + (r[8] ? ' class="is-new"' : "") + '><td class="code ref">' + esc(r[0]) + age + '</td><td class="code">' + esc(r[1] || "–") + "</td><td class=\"nowrap\">" +
-        esc(r[2] || "–") + '</td><td class="code hide-sm">' + esc(r[3] || "–") + '</td><td class="small">' + method + verify + "</td>" +
+      return '<tr' + (r[8] ? ' class="is-new"' : "") + '><td class="code ref">' + esc(r[0]) + '</td><td class="code">' + esc(r[1] || "–") + "</td><td class=\"nowrap\">" +
+        esc(r[2] || "–") + age + '</td><td class="code hide-sm">' + esc(r[3] || "–") + '</td><td class="small">' + method + verify + "</td>" +
         (outside ? '<td class="small">' + esc(r[7]) + "</td>" : "") + "</tr>";
     }
     function render(i) {
