@@ -29,7 +29,7 @@ def main() -> None:
                     page.wait_for_timeout(800)
                     page.screenshot(path=str(out / f"{name}_{lang}_{width}.png"), full_page=True)
                     page.screenshot(path=str(out / f"{name}_{lang}_{width}_top.png"))
-                    for anchor in ("danh-sach", "xa-phuong", "quy-tac"):
+                    for anchor in ("thay-doi", "chi-tieu", "danh-sach", "xa-phuong", "quy-tac"):
                         if page.locator(f"#{anchor}").count():
                             page.locator(f"#{anchor}").scroll_into_view_if_needed()
                             page.evaluate(f"document.getElementById('{anchor}').scrollIntoView()")

@@ -69,6 +69,16 @@ VERIFY_FIRST = (
 )
 
 
+NEW_LABEL = ("mới", "new")
+OPEN_LABEL = ("tồn tại {n} đêm", "open {n} nights")  # {n}: nights since first seen
+STATUS_LABELS = {
+    "new": ("Mới", "New"),
+    "fixed": ("Đã sửa", "Fixed"),
+    "gone": ("Bản ghi đã xoá", "Record gone"),
+    "open": ("Còn tồn tại", "Still open"),
+}
+
+
 @dataclass(frozen=True)
 class BuildSummary:
     index: Path
@@ -141,8 +151,16 @@ def _environment() -> Environment:
 # --- shaping the data -------------------------------------------------------------------------------------
 
 
-def _indicator_rows(rows: pd.DataFrame, catalogue: pd.DataFrame, below: dict[str, int] | None = None) -> list[dict]:
-    """Indicator table rows: the named indicators first, then each source's four criteria."""
+def _indicator_rows(
+    rows: pd.DataFrame,
+    catalogue: pd.DataFrame,
+    below: dict[str, int] | None = None,
+    history: Trend | None = None,
+    stale: dict[str, dt.date] | None = None,
+) -> list[dict]:
+    """Indicator table rows: the named indicators first, then each source's four criteria. With `history` (the
+    scope's rates over the kept nights): the change since the previous night and a sparkline; with `stale`
+    (source → night of its last good extraction): the indicators of a stale source say so."""
     merged = rows.drop(columns=["target", "source", "criterion"], errors="ignore").merge(
         catalogue, on="indicator_code", how="inner"
     )
@@ -155,7 +173,7 @@ def _indicator_rows(rows: pd.DataFrame, catalogue: pd.DataFrame, below: dict[str
     out = []
     for row in merged.to_dict("records"):
         rate = None if is_missing(row["rate"]) else float(row["rate"])
-        previous = row.get("previous_rate")
+        previous = history.previous(row["indicator_code"]) if history is not None else row.get("previous_rate")
         out.append(
             {
                 "code": row["indicator_code"],
@@ -172,9 +190,45 @@ def _indicator_rows(rows: pd.DataFrame, catalogue: pd.DataFrame, below: dict[str
                 "gap": (rate - float(row["target"])) if rate is not None else None,
                 "delta": (rate - previous) if rate is not None and not is_missing(previous) else None,
                 "communes_below": (below or {}).get(row["indicator_code"], 0),
+                "spark": history.spark(row["indicator_code"]) if history is not None else None,
+                "stale_since": (stale or {}).get(row["source"]),
             }
         )
     return out
+
+
+class Trend:
+    """One scope's indicator rates over the kept nights: the previous night's rate and a sparkline per indicator."""
+
+    def __init__(self, frame: pd.DataFrame, nights: list[dt.date], previous: dt.date | None):
+        self.nights = list(nights)
+        frame = frame.assign(night=pd.to_datetime(frame["as_of"]).dt.date)
+        wide = frame.pivot_table(index="indicator_code", columns="night", values="rate", aggfunc="first", dropna=False)
+        self.wide = wide.reindex(columns=self.nights)
+        self.previous_night = previous
+
+    def previous(self, code: str) -> float | None:
+        """The indicator's rate on the previous kept night (None: no previous night, or no rate then)."""
+        if self.previous_night is None or code not in self.wide.index or self.previous_night not in self.wide.columns:
+            return None
+        value = self.wide.at[code, self.previous_night]
+        return None if is_missing(value) else float(value)
+
+    def spark(self, code: str) -> Markup | None:
+        """An inline SVG of the indicator over the kept nights; None with fewer than two nights."""
+        if len(self.nights) < 2 or code not in self.wide.index:
+            return None
+        rates = [None if is_missing(v) else float(v) for v in self.wide.loc[code].tolist()]
+        shown = [fmt_rate(r, "en") for r in rates if r is not None]
+        label = f"{self.nights[0].isoformat()} → {self.nights[-1].isoformat()}: {' → '.join(shown[-5:])}"
+        return Markup(charts.sparkline(rates, label))
+
+
+def _trends_by_scope(frame: pd.DataFrame | None, nights: list[dt.date], previous: dt.date | None) -> dict:
+    """scope_code → Trend (the commune rows of fct_indicators over the kept nights)."""
+    if frame is None or frame.empty:
+        return {}
+    return {code: Trend(part, nights, previous) for code, part in frame.groupby("scope_code", sort=False)}
 
 
 def _scorecard(rows: list[dict]) -> tuple[list[dict], pd.DataFrame]:
@@ -235,11 +289,55 @@ def _commune_summaries(data: ReportData, names: dict[str, str]) -> list[dict]:
     return out
 
 
+CHANGE_STATUSES = ("new", "fixed", "gone", "open")
+
+
+def change_matrix(changes: pd.DataFrame | None) -> pd.DataFrame:
+    """fct_finding_changes counts as one row per (commune, rule_code) with a column per status (0 when none)."""
+    columns = ["commune", "rule_code", *CHANGE_STATUSES]
+    if changes is None or changes.empty:
+        return pd.DataFrame(columns=columns)
+    wide = changes.pivot_table(index=["commune", "rule_code"], columns="status", values="n", aggfunc="sum")
+    wide = wide.reindex(columns=list(CHANGE_STATUSES)).fillna(0).astype(int).reset_index()
+    return wide[columns]
+
+
+def change_rows(matrix: pd.DataFrame, rules: pd.DataFrame, commune: str | None = None) -> list[dict]:
+    """Per rule, the findings new / fixed / gone since the previous night and still open (one commune, or the
+    whole province when `commune` is None); rules with no change at all are left out; most new first."""
+    part = matrix if commune is None else matrix[matrix["commune"] == commune]
+    if part.empty:
+        return []
+    counts = part.groupby("rule_code", as_index=False)[list(CHANGE_STATUSES)].sum()
+    counts = counts[(counts["new"] + counts["fixed"] + counts["gone"]) > 0]
+    merged = counts.merge(rules, on="rule_code", how="left")
+    return merged.sort_values(["new", "fixed", "rule_code"], ascending=[False, False, True]).to_dict("records")
+
+
+def change_totals(matrix: pd.DataFrame, commune: str | None = None) -> dict[str, int]:
+    """Findings new / fixed / gone / open since the previous night (one commune, or the whole province)."""
+    part = matrix if commune is None else matrix[matrix["commune"] == commune]
+    return {status: int(part[status].sum()) if len(part) else 0 for status in CHANGE_STATUSES}
+
+
+def stale_map(stale: pd.DataFrame | None) -> dict[str, dt.date]:
+    """source → the night of its last good extraction, for the sources whose state is stale tonight."""
+    if stale is None or stale.empty:
+        return {}
+    return {row.source: pd.Timestamp(row.state_as_of).date() for row in stale.itertuples()}
+
+
 def _exception_groups(frame: pd.DataFrame, rules: pd.DataFrame) -> list[dict]:
     """The findings of one commune grouped by source and rule (sources in their order, most findings first)."""
     if frame.empty:
         return []
-    sizes = frame.groupby(["source", "rule_code"], sort=False).size().rename("count").reset_index()
+    new = frame["is_new"].fillna(False).astype(bool) if "is_new" in frame else pd.Series(False, index=frame.index)
+    sizes = (
+        frame.assign(new=new.astype(int))
+        .groupby(["source", "rule_code"], sort=False)
+        .agg(count=("new", "size"), new=("new", "sum"))
+        .reset_index()
+    )
     sizes["source_order"] = sizes["source"].map({s: i for i, s in enumerate(SOURCES)})
     sizes = sizes.sort_values(["source_order", "count", "rule_code"], ascending=[True, False, True])
     groups = []
@@ -251,6 +349,7 @@ def _exception_groups(frame: pd.DataFrame, rules: pd.DataFrame) -> list[dict]:
                 "source": row.source,
                 "rule_code": row.rule_code,
                 "count": int(row.count),
+                "new": int(row.new),
                 "criterion": rule["criterion"] if rule is not None else None,
                 "description_vi": rule["description_vi"] if rule is not None else "",
                 "description_en": rule["description_en"] if rule is not None else "",
@@ -261,10 +360,32 @@ def _exception_groups(frame: pd.DataFrame, rules: pd.DataFrame) -> list[dict]:
     return groups
 
 
-ROW_COLUMNS = ["reference", "record_key", "name", "linked_id", "method", "probability", "verify", "commune"]
+ROW_COLUMNS = [
+    "reference",
+    "record_key",
+    "name",
+    "linked_id",
+    "method",
+    "probability",
+    "verify",
+    "commune",
+    "new",
+    "open_nights",
+]
 
 
-def page_rows(frame: pd.DataFrame, groups: list[dict], names: dict[str, str] | None = None) -> bytes:
+def open_nights(frame: pd.DataFrame, as_of: dt.date | None) -> pd.Series:
+    """Nights since the finding was first seen (fct_finding_changes.first_seen_as_of; 0: new tonight; -1: not
+    known, e.g. a warehouse from before that mart)."""
+    if as_of is None or "first_seen_as_of" not in frame:
+        return pd.Series(-1, index=frame.index, dtype=int)
+    first = pd.to_datetime(frame["first_seen_as_of"])
+    return (pd.Timestamp(as_of) - first).dt.days.fillna(-1).astype(int)
+
+
+def page_rows(
+    frame: pd.DataFrame, groups: list[dict], names: dict[str, str] | None = None, as_of: dt.date | None = None
+) -> bytes:
     """The rows of a commune page as gzip-compressed JSON: `{"columns": [...], "groups": [[row, ...], ...]}`,
     one list per group in the groups' order (what the page shows and counts; every row is there). With
     `names` (the outside-the-province page), each row carries its commune's code and name."""
@@ -285,6 +406,8 @@ def page_rows(frame: pd.DataFrame, groups: list[dict], names: dict[str, str] | N
             ).str.strip()
             if names
             else "",
+            "new": frame["is_new"].fillna(False).astype(bool).astype(int) if "is_new" in frame else 0,
+            "open_nights": open_nights(frame, as_of),
         }
     )
     by_group = dict(iter(table.groupby(["source", "rule_code"], sort=False)))
@@ -303,6 +426,8 @@ def _row_labels(code: str, bucket: bool, groups: list[dict]) -> dict:
     return {
         "methods": [list(labels) for labels in METHOD_LABELS.values()],
         "verify": list(VERIFY_FIRST),
+        "new": list(NEW_LABEL),
+        "open": list(OPEN_LABEL),
         "columns": [EXPORT_COLUMNS["vi"], EXPORT_COLUMNS["en"]],
         "sheet": [EXPORT_SHEETS["vi"], EXPORT_SHEETS["en"]],
         "file": f"doisoat_{code}",
@@ -493,10 +618,18 @@ def _build(con, warehouse: Path, as_of: dt.date, out_dir: Path, masked: bool, gx
     own = set(data.communes.loc[data.communes["province_code"] == data.province_code, "commune_code"])
     commune_rows = data.commune_rows[data.commune_rows["scope_code"].isin(own)]
     below = commune_rows[commune_rows["meets_target"] == False].groupby("indicator_code").size()  # noqa: E712
-    indicator_rows = _indicator_rows(data.province_rows, data.indicators, below.to_dict())
+    history = Trend(data.trend, data.nights, data.previous_as_of)
+    commune_histories = _trends_by_scope(data.commune_trend, data.nights, data.previous_as_of)
+    stale = stale_map(data.stale)
+    change_counts = change_matrix(data.changes)
+    indicator_rows = _indicator_rows(data.province_rows, data.indicators, below.to_dict(), history, stale)
     scorecard, matrix = _scorecard(indicator_rows)
     rule_counts = _rule_counts(data.rule_counts, data.rules)
     communes = _commune_summaries(data, names)
+    by_commune = change_counts.groupby("commune")[list(CHANGE_STATUSES)].sum() if len(change_counts) else None
+    for c in communes:
+        counts = by_commune.loc[c["code"]] if by_commune is not None and c["code"] in by_commune.index else None
+        c.update({status: int(counts[status]) if counts is not None else 0 for status in CHANGE_STATUSES})
     own_communes = [c for c in communes if not c["bucket"]]
     buckets = [c for c in communes if c["bucket"]]
     rule_frame = (
@@ -525,6 +658,12 @@ def _build(con, warehouse: Path, as_of: dt.date, out_dir: Path, masked: bool, gx
             "masked": masked,
             "generated": _generated(),
             "amber_points": AMBER_POINTS,
+            "previous_as_of": data.previous_as_of,
+            "stale": [
+                {"source": source, "since": since, "label": SOURCE_LABELS.get(source, (source, source))}
+                for source, since in sorted(stale.items())
+            ],
+            "status_labels": STATUS_LABELS,
         }
         (work / "communes").mkdir()
         rules = data.rules.set_index("rule_code")
@@ -553,6 +692,8 @@ def _build(con, warehouse: Path, as_of: dt.date, out_dir: Path, masked: bool, gx
             **base,
             root="",
             indicators=indicator_rows,
+            changes=change_rows(change_counts, data.rules),
+            change_totals=change_totals(change_counts),
             scorecard=scorecard,
             rules=rule_counts,
             communes=own_communes,
@@ -597,7 +738,11 @@ def _build(con, warehouse: Path, as_of: dt.date, out_dir: Path, masked: bool, gx
         for commune in communes:
             code = commune["code"]
             rows = data.commune_rows[data.commune_rows["scope_code"] == code] if not commune["bucket"] else None
-            commune_indicators = _indicator_rows(rows, data.indicators) if rows is not None else []
+            commune_indicators = (
+                _indicator_rows(rows, data.indicators, history=commune_histories.get(code), stale=stale)
+                if rows is not None
+                else []
+            )
             commune_scorecard, commune_matrix = _scorecard(commune_indicators)
             frame = data.findings.commune(code)  # one commune's rows at a time
             commune_rules = _rule_counts(
@@ -606,7 +751,8 @@ def _build(con, warehouse: Path, as_of: dt.date, out_dir: Path, masked: bool, gx
             groups = _exception_groups(frame, rules)
             if groups:
                 write_rows_script(
-                    work / "communes" / f"{code}.rows.js", page_rows(frame, groups, names if code == OUTSIDE else None)
+                    work / "communes" / f"{code}.rows.js",
+                    page_rows(frame, groups, names if code == OUTSIDE else None, as_of=as_of),
                 )
             outside = (
                 frame.groupby("commune_code").size().sort_values(ascending=False).head(20) if code == OUTSIDE else None
@@ -617,6 +763,8 @@ def _build(con, warehouse: Path, as_of: dt.date, out_dir: Path, masked: bool, gx
                 commune=commune,
                 indicators=commune_indicators,
                 fix_first=_commune_fix_first(commune_indicators, commune_rules),
+                changes=change_rows(change_counts, data.rules, code),
+                change_totals=change_totals(change_counts, code),
                 scorecard=commune_scorecard,
                 rules=commune_rules,
                 groups=groups,

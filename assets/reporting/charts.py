@@ -6,6 +6,8 @@ charts per commune and hundreds of communes, and building validated graph object
 
 from __future__ import annotations
 
+import html
+
 import pandas as pd
 import plotly.io as pio
 
@@ -277,3 +279,33 @@ def communes_bar(summary: pd.DataFrame, lang: str, div_id: str) -> str:
         margin={"l": 10, "r": 10, "t": 60, "b": 10},
     )
     return _html(data, layout, div_id)
+
+
+SPARK_WIDTH, SPARK_HEIGHT, SPARK_PAD = 84, 22, 3
+
+
+def sparkline(rates: list[float | None], label: str = "") -> str:
+    """A small inline SVG line of one indicator's rate over the kept nights (oldest first; None: no rate that
+    night). No script, a few hundred bytes: one per indicator row fits a province's 100 commune pages. The y
+    range is the series' own (at least one point), so small changes show; the last night is a dot."""
+    points = [(i, float(r)) for i, r in enumerate(rates) if r is not None and not pd.isna(r)]
+    if not points:
+        return ""
+    low = min(r for _, r in points)
+    high = max(r for _, r in points)
+    span = max(high - low, 1.0)
+    middle = (high + low) / 2
+    low, high = middle - span / 2, middle + span / 2
+    steps = max(len(rates) - 1, 1)
+
+    def xy(i: int, r: float) -> str:
+        x = SPARK_PAD + (SPARK_WIDTH - 2 * SPARK_PAD) * (i / steps if len(rates) > 1 else 1.0)
+        y = SPARK_HEIGHT - SPARK_PAD - (SPARK_HEIGHT - 2 * SPARK_PAD) * (r - low) / (high - low)
+        return f"{x:.1f},{y:.1f}"
+
+    last_x, last_y = xy(*points[-1]).split(",")
+    line = f'<polyline points="{" ".join(xy(i, r) for i, r in points)}"/>' if len(points) > 1 else ""
+    return (
+        f'<svg class="spark" width="{SPARK_WIDTH}" height="{SPARK_HEIGHT}" viewBox="0 0 {SPARK_WIDTH} {SPARK_HEIGHT}"'
+        f' role="img" aria-label="{html.escape(label)}">{line}<circle cx="{last_x}" cy="{last_y}" r="2.5"/></svg>'
+    )

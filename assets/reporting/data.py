@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
@@ -41,7 +41,7 @@ class ReportData:
     communes: pd.DataFrame  # commune_code, commune_name, commune_type, province_code, province_name
     province_rows: pd.DataFrame  # fct_indicators, province scope, this night (+ previous_rate)
     commune_rows: pd.DataFrame  # fct_indicators, commune scope, this night
-    trend: pd.DataFrame  # fct_indicators, province scope, every night up to as_of
+    trend: pd.DataFrame  # fct_indicators, province scope, the kept nights up to as_of
     # counts of the findings, computed in the warehouse (the findings themselves are read per commune):
     rule_counts: pd.DataFrame  # rule_code, findings, records, communes (whole province)
     commune_counts: pd.DataFrame  # commune ('unknown' when none), findings, records_with_findings, top_rule
@@ -49,26 +49,75 @@ class ReportData:
     totals: dict  # findings, records
     quarantine: pd.DataFrame  # source, table_name, column_name, reason, rows: counts only, no values
     findings: Exceptions | None = None  # reads one commune's findings (while the connection is open)
+    previous_as_of: dt.date | None = None  # the previous kept night (what the changes compare with)
+    commune_trend: pd.DataFrame | None = None  # fct_indicators, commune scope, the kept nights up to as_of
+    # fct_finding_changes counted: commune ('unknown' / 'outside' buckets as the findings), rule_code, status, n
+    changes: pd.DataFrame | None = None
+    stale: pd.DataFrame | None = None  # source, state_as_of, error: sources whose night state is stale
+    nights: list[dt.date] = field(default_factory=list)  # the kept nights the trends show, oldest first
 
 
 def _df(con, sql: str, params=None) -> pd.DataFrame:
     return con.execute(sql, params or []).df()
 
 
-def _nights(con, as_of: dt.date) -> list[dt.date]:
+def _has_table(con, schema: str, table: str) -> bool:
+    return bool(
+        con.execute(
+            "select count(*) from information_schema.tables where table_schema = ? and table_name = ?", [schema, table]
+        ).fetchone()[0]
+    )
+
+
+def kept_nights(con, as_of: dt.date) -> list[dt.date]:
+    """The nights up to `as_of` in the marts, skipping those `meta.night_status` says are unfinished (failed or
+    running: their marts may be partial), as `fct_finding_changes` does; `as_of` itself is always kept."""
+    status = (
+        " and (as_of = $as_of or as_of not in (select as_of from meta.night_status"
+        " where status not in ('published', 'complete')))"
+        if _has_table(con, "meta", "night_status")
+        else ""
+    )
     return [
         r[0]
         for r in con.execute(
-            "select distinct as_of from marts.fct_indicators where as_of <= ? order by as_of", [as_of]
+            f"select distinct as_of from marts.fct_indicators where as_of <= $as_of{status} order by as_of",
+            {"as_of": as_of},
         ).fetchall()
     ]
+
+
+TREND_NIGHTS = 30  # nights a trend shows at most (the reports kept by default)
 
 
 UNKNOWN = "unknown"  # the bucket of findings with no commune
 OUTSIDE = "outside"  # the bucket of findings resolved to a commune of another province
 
 
-def exceptions_sql(masked: bool) -> str:
+def _bucket_sql(column: str) -> str:
+    """The commune a finding is listed under: its code, or the `unknown` / `outside` bucket."""
+    return f"""case
+        when {column} is null then '{UNKNOWN}'
+        when {column} not in (select commune_code from reference.admin_communes where province_code = $province)
+            then '{OUTSIDE}'
+        else {column}
+    end"""
+
+
+def changes_sql(has_changes: bool) -> str:
+    """Tonight's status and first night of each finding (fct_finding_changes); NULLs before that mart exists."""
+    if has_changes:
+        return (
+            "select source, source_record_id, rule_code, status, first_seen_as_of"
+            " from marts.fct_finding_changes where as_of = $as_of"
+        )
+    return (
+        "select null::varchar as source, null::varchar as source_record_id, null::varchar as rule_code,"
+        " null::varchar as status, null::date as first_seen_as_of where false"
+    )
+
+
+def exceptions_sql(masked: bool, has_changes: bool = False) -> str:
     """The findings of the night with the record's name (staging), linked personal ID, link method and
     probability (reconciliation) and a stable reference (a keyed hash of source and key, `refs.py`).
 
@@ -97,9 +146,7 @@ reconciliation as (
     select source, source_record_id, personal_id, match_method, match_probability
     from marts.fct_reconciliation where as_of = $as_of
 ),
-province_communes as (
-    select commune_code from reference.admin_communes where province_code = $province
-),
+changes as ({changes_sql(has_changes)}),
 names as ({names}),
 joined as (
     select
@@ -117,8 +164,14 @@ joined as (
             else reconciliation.personal_id
         end as personal_id,
         reconciliation.match_method,
-        reconciliation.match_probability
+        reconciliation.match_probability,
+        changes.status,
+        changes.first_seen_as_of
     from findings
+    left join changes
+        on findings.source = changes.source
+        and findings.source_record_id = changes.source_record_id
+        and findings.rule_code = changes.rule_code
     left join reconciliation
         on findings.source = reconciliation.source
         and findings.source_record_id = reconciliation.source_record_id
@@ -128,11 +181,7 @@ joined as (
         on findings.source = 'population' and findings.source_record_id = citizens.personal_id
 )
 select
-    case
-        when commune_code is null then '{UNKNOWN}'
-        when commune_code not in (select commune_code from province_communes) then '{OUTSIDE}'
-        else commune_code
-    end as commune,
+    {_bucket_sql("commune_code")} as commune,
     source,
     hash(source, source_record_id) as record_uid,
     {reference_sql("source", "source_record_id", "$ref_key")} as reference,
@@ -143,7 +192,9 @@ select
     {name_expr("full_name")} as name,
     {id_expr("personal_id")} as linked_id,
     match_method,
-    round(match_probability, 4) as match_probability
+    round(match_probability, 4) as match_probability,
+    status = 'new' as is_new,
+    first_seen_as_of
 from joined
 order by commune_code, source, source_record_id, rule_code
 """
@@ -170,8 +221,9 @@ class Exceptions:
 
     def __init__(self, con, as_of: dt.date, masked: bool, province: str, ref_key: str):
         self.con = con
+        has_changes = _has_table(con, "marts", "fct_finding_changes")
         con.execute(
-            f"create or replace temp table report_exceptions as {exceptions_sql(masked)}",
+            f"create or replace temp table report_exceptions as {exceptions_sql(masked, has_changes)}",
             {"as_of": as_of, "province": province, "ref_key": ref_key},
         )
 
@@ -208,7 +260,8 @@ class Exceptions:
         return _df(
             self.con,
             "select source, reference, record_key, rule_code, criterion, commune_code, name, linked_id,"
-            " match_method, match_probability from report_exceptions where commune = ? order by rowid",
+            " match_method, match_probability, is_new, first_seen_as_of from report_exceptions where commune = ?"
+            " order by rowid",
             [code],
         )
 
@@ -229,6 +282,40 @@ def quarantine_counts(con, as_of: dt.date) -> pd.DataFrame:
     )
 
 
+def change_counts(con, as_of: dt.date, province: str) -> pd.DataFrame:
+    """fct_finding_changes of the night counted per commune (the findings' buckets), rule and status."""
+    if not _has_table(con, "marts", "fct_finding_changes"):
+        return pd.DataFrame(columns=["commune", "rule_code", "status", "n"])
+    return _df(
+        con,
+        f"select {_bucket_sql('commune_code')} as commune, rule_code, status, count(*) as n"
+        " from marts.fct_finding_changes where as_of = $as_of group by all order by all",
+        {"as_of": as_of, "province": province},
+    )
+
+
+def stale_sources(con, as_of: dt.date) -> pd.DataFrame:
+    """Sources whose state tonight is stale (`meta.extractions`; empty when that log does not exist): the
+    oldest night whose extracted state a table of the source uses, and the one-line error."""
+    if not _has_table(con, "meta", "extractions"):
+        return pd.DataFrame(columns=["source", "state_as_of", "error"])
+    return _df(
+        con,
+        "select source, min(state_as_of) as state_as_of, min(error) as error from meta.extractions"
+        " where as_of = ? and status = 'stale' group by source order by source",
+        [as_of],
+    )
+
+
+def _trend(con, scope_level: str, nights: list[dt.date]) -> pd.DataFrame:
+    return _df(
+        con,
+        "select as_of, indicator_code, scope_code, rate, target, numerator, denominator from marts.fct_indicators"
+        " where scope_level = ? and as_of in (select unnest(?::date[])) order by as_of",
+        [scope_level, nights],
+    )
+
+
 def load(warehouse: Path, as_of: dt.date, masked: bool = True, con=None, ref_key: str = "") -> ReportData:
     """Read everything the report of night `as_of` shows but the findings' rows (read-only connection).
 
@@ -244,7 +331,7 @@ def load(warehouse: Path, as_of: dt.date, masked: bool = True, con=None, ref_key
         )
         if province_rows.empty:
             raise ValueError(f"marts.fct_indicators has no rows for the night {as_of}: run the night first")
-        nights = _nights(con, as_of)
+        nights = kept_nights(con, as_of)[-TREND_NIGHTS:]
         previous = nights[-2] if len(nights) > 1 else None
         if previous is not None:
             before = _df(
@@ -285,13 +372,12 @@ def load(warehouse: Path, as_of: dt.date, masked: bool = True, con=None, ref_key
             commune_rows=_df(
                 con, "select * from marts.fct_indicators where as_of = ? and scope_level = 'commune'", [as_of]
             ),
-            trend=_df(
-                con,
-                "select as_of, indicator_code, rate, target, numerator, denominator"
-                " from marts.fct_indicators where scope_level = 'province' and as_of <= ?"
-                " order by as_of",
-                [as_of],
-            ),
+            trend=_trend(con, "province", nights),
+            commune_trend=_trend(con, "commune", nights),
+            previous_as_of=previous,
+            nights=nights,
+            changes=change_counts(con, as_of, province_code),
+            stale=stale_sources(con, as_of),
             rule_counts=rule_counts,
             commune_counts=commune_counts,
             commune_rule_counts=commune_rule_counts,

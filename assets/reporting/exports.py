@@ -27,6 +27,8 @@ EXPORT_COLUMNS = {
         "Mã lỗi",
         "Tiêu chí",
         "Việc cần làm",
+        "Mới",
+        "Số đêm tồn tại",
     ],
     "en": [
         "Commune code",
@@ -40,6 +42,8 @@ EXPORT_COLUMNS = {
         "Rule",
         "Criterion",
         "What to do",
+        "New",
+        "Nights open",
     ],
 }
 EXPORT_SHEETS = {"vi": "Danh sách lỗi", "en": "Exceptions"}

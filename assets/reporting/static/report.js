@@ -99,12 +99,14 @@
     var state = groups.map(function () { return { rows: [], page: 0 }; });
     var data = null;
     function rowHtml(r) {
-      // columns: reference, record_key, name, linked_id, method, probability, verify, commune
+      // columns: reference, record_key, name, linked_id, method, probability, verify, commune, new, open_nights
       var method = r[4] >= 0 ? both(labels.methods[r[4]]) : "–";
+      var age = r[8] ? ' <span class="badge new-row">' + both(labels["new"]) + "</span>" :
+        (r[9] > 0 ? '<span class="age">' + both([labels.open[0].replace("{n}", r[9]), labels.open[1].replace("{n}", r[9])]) + "</span>" : "");
       if (r[5] !== null && r[4] === 2) { method += " " + probability(r[5]); }
       var verify = r[6] ? '<div class="verify">' + both(labels.verify) + "</div>" : "";
-      return '<tr><td class="code ref">' + esc(r[0]) + '</td><td class="code">' + esc(r[1] || "–") + "</td><td class=\"nowrap\">" +
-        esc(r[2] || "–") + '</td><td class="code hide-sm">' + esc(r[3] || "–") + '</td><td class="small">' + method + verify + "</td>" +
+      return '<tr' + (r[8] ? ' class="is-new"' : "") + '><td class="code ref">' + esc(r[0]) + '</td><td class="code">' + esc(r[1] || "–") + "</td><td class=\"nowrap\">" +
+        esc(r[2] || "–") + age + '</td><td class="code hide-sm">' + esc(r[3] || "–") + '</td><td class="small">' + method + verify + "</td>" +
         (outside ? '<td class="small">' + esc(r[7]) + "</td>" : "") + "</tr>";
     }
     function render(i) {
@@ -256,7 +258,8 @@
       rows.forEach(function (r) {
         var action = (r[6] ? labels.verify[i] + " " : "") + meta.action[i];
         out.push([r[7] ? r[7].split(" ")[0] : labels.commune, meta.source[i], r[0], r[1], r[2], r[3],
-          r[4] >= 0 ? labels.methods[r[4]][i] : "", r[5] === null ? "" : String(r[5]), meta.rule, meta.criterion[i], action]);
+          r[4] >= 0 ? labels.methods[r[4]][i] : "", r[5] === null ? "" : String(r[5]), meta.rule, meta.criterion[i], action,
+          r[8] ? labels["new"][i] : "", r[9] >= 0 ? String(r[9]) : ""]);
       });
     });
     return out;
