@@ -33,6 +33,7 @@ class ReportConfig(dg.Config):
         dg.AssetKey(["marts", "fct_reconciliation"]),
         dg.AssetKey(["marts", "fct_findings"]),
         dg.AssetKey(["marts", "fct_indicators"]),
+        dg.AssetKey(["marts", "fct_finding_changes"]),
     ],
     kinds={"html", "plotly"},
     partitions_def=NIGHTS,
