@@ -110,7 +110,7 @@ def _fake_night(warehouse: Path, publish: bool = True) -> dg.Definitions:
 
 def _run(defs, instance) -> dg.ExecuteInProcessResult:
     return defs.resolve_job_def("nightly").execute_in_process(
-        instance=instance, tags={"as_of": AS_OF.isoformat()}, raise_on_error=False
+        instance=instance, tags={"dagster/partition": AS_OF.isoformat()}, raise_on_error=False
     )
 
 
