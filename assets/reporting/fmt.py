@@ -38,8 +38,9 @@ def fmt_delta(value: object, lang: str) -> str:
     """A change in percentage points with its sign (`+1,25` / `−0,50`)."""
     if is_missing(value):
         return "–"
-    sign = "+" if value > 0 else ("−" if value < 0 else "±")
-    return sign + fmt_dec(abs(value), lang, 2)
+    shown = round(float(value), 2)  # a change that rounds to zero reads ±0,00, not −0,00
+    sign = "+" if shown > 0 else ("−" if shown < 0 else "±")
+    return sign + fmt_dec(abs(shown), lang, 2)
 
 
 def parse_number(text: str, lang: str) -> float:
