@@ -27,7 +27,7 @@ from pathlib import Path
 import psutil
 
 ROOT = Path(__file__).resolve().parents[1]
-STAGES = ("simulate", "ingest", "dbt staging", "linkage", "dbt reconciliation", "gates", "report")
+STAGES = ("simulate", "ingest", "dbt staging", "linkage", "dbt reconciliation", "gates", "report", "alerts")
 PACKAGES = ("dagster", "dagster-dbt", "dbt-core", "dbt-duckdb", "duckdb", "splink", "great-expectations", "pandas")
 SOURCES = ("population", "vaccination", "social", "civil", "children")
 FIGURE_CODES = (
@@ -131,11 +131,13 @@ def stage_of(step_key: str) -> str:
         return "dbt reconciliation"
     if "linkage" in step_key:
         return "linkage"
-    if "gx_gates" in step_key or "quality" in step_key:
+    if "gx_" in step_key or "quality" in step_key:
         return "gates"
-    if "report" in step_key:
+    if "report" in step_key or "writeback" in step_key:
         return "report"
-    return "ingest"
+    if step_key.startswith("alerts"):
+        return "alerts"
+    return "ingest"  # the raw tables and their checks
 
 
 def dbt_timings(since: float, top: int = 25) -> dict:
