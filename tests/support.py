@@ -2,6 +2,10 @@
 
 import datetime as dt
 import os
+import selectors
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 AS_OF = dt.date(2026, 11, 25)
@@ -93,3 +97,29 @@ def advance_into(directory: Path, as_of: dt.date, seed: int = 7, **options) -> d
     return advance(
         urls=sqlite_urls(directory), truth_path=directory / "ground_truth.parquet", as_of=as_of, seed=seed, **options
     )
+
+
+def start_cli(args: list[str], env: dict) -> subprocess.Popen:
+    """`doisoat ARGS` as a subprocess in its own process group (a SIGKILL to the group reaches dbt too)."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "orchestration.cli", *args],
+        cwd=Path(__file__).resolve().parents[1], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        text=True, start_new_session=True,
+    )  # fmt: skip
+
+
+def lines_until(process, done, timeout: float) -> list[str]:
+    """The process's stdout lines up to the first point where `done(lines)` holds (AssertionError otherwise)."""
+    lines, deadline = [], time.monotonic() + timeout
+    selector = selectors.DefaultSelector()
+    selector.register(process.stdout, selectors.EVENT_READ)
+    while time.monotonic() < deadline:
+        if not selector.select(timeout=5):
+            assert process.poll() is None, f"exited early: {lines} {process.stderr.read()}"
+            continue
+        line = process.stdout.readline()
+        assert line, f"exited early: {lines} {process.stderr.read()}"
+        lines.append(line.rstrip("\n"))
+        if done(lines):
+            return lines
+    raise AssertionError(f"not reached within {timeout}s: {lines}")

@@ -7,7 +7,6 @@ sources started during it is turned away, so that the third's marts match its ow
 """
 
 import os
-import selectors
 import shutil
 import signal
 import sqlite3
@@ -21,39 +20,10 @@ import pandas as pd
 
 from assets.dbt import DBT_PROJECT_DIR
 from assets.night import night_status
-from tests.support import AS_OF, URL_VARIABLES, sqlite_urls
+from tests.support import AS_OF, URL_VARIABLES, lines_until, sqlite_urls, start_cli
 
 ROOT = Path(__file__).resolve().parents[2]
 BUSY = 75
-
-
-def _start(args: list[str], env: dict) -> subprocess.Popen:
-    return subprocess.Popen(
-        [sys.executable, "-m", "orchestration.cli", *args],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        start_new_session=True,  # its own process group: the SIGKILL reaches dbt too
-    )
-
-
-def _wait_for_line(process: subprocess.Popen, needle: str, timeout: float) -> list[str]:
-    """Lines of the process's stdout up to the one containing `needle`."""
-    lines, deadline = [], time.monotonic() + timeout
-    selector = selectors.DefaultSelector()
-    selector.register(process.stdout, selectors.EVENT_READ)
-    while time.monotonic() < deadline:
-        if not selector.select(timeout=5):
-            assert process.poll() is None, f"exited early: {lines} {process.stderr.read()}"
-            continue
-        line = process.stdout.readline()
-        assert line, f"exited before {needle!r}: {lines} {process.stderr.read()}"
-        lines.append(line.rstrip("\n"))
-        if needle in line:
-            return lines
-    raise AssertionError(f"no {needle!r} within {timeout}s: {lines}")
 
 
 def _status(warehouse: Path):
@@ -69,7 +39,7 @@ def test_one_night_at_a_time_and_a_killed_night_stays_incomplete(tiny_sources, t
     started = time.time()
 
     # two runs together on a fresh DAGSTER_HOME: one runs, the other exits at once with one line
-    first, second = _start(night, env), _start(night, env)
+    first, second = start_cli(night, env), start_cli(night, env)
     deadline = time.monotonic() + 300
     while first.poll() is None and second.poll() is None and time.monotonic() < deadline:
         time.sleep(0.5)
@@ -79,7 +49,7 @@ def test_one_night_at_a_time_and_a_killed_night_stays_incomplete(tiny_sources, t
     assert len(err.strip().splitlines()) == 1 and "another night is running" in err, err
 
     # the winner is killed during the dbt reconciliation step (the line after linkage is printed as it starts)
-    _wait_for_line(winner, "linkage (Splink)", timeout=1800)
+    lines_until(winner, lambda lines: "linkage (Splink)" in lines[-1], timeout=1800)
     time.sleep(10)
     os.killpg(winner.pid, signal.SIGKILL)
     winner.wait()
@@ -96,8 +66,8 @@ def test_one_night_at_a_time_and_a_killed_night_stays_incomplete(tiny_sources, t
     ]
 
     # a third run succeeds; a run from other sources started during it is turned away with one line
-    third = _start(night, env)
-    _wait_for_line(third, "ingest children", timeout=900)
+    third = start_cli(night, env)
+    lines_until(third, lambda lines: "ingest children" in lines[-1], timeout=900)
     other_sources = tmp_path / "other"
     other_sources.mkdir()
     shutil.copyfile(tiny_sources / "population.sqlite", other_sources / "population.sqlite")

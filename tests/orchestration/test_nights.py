@@ -7,7 +7,6 @@ the md5 of their sorted rows (tests/support.mart_hashes).
 
 import datetime as dt
 import os
-import selectors
 import shutil
 import signal
 import subprocess
@@ -19,7 +18,16 @@ import duckdb
 import pandas as pd
 import pytest
 
-from tests.support import AS_OF, advance_into, mart_hashes, night_env, run_nights_on, simulate_into
+from tests.support import (
+    AS_OF,
+    advance_into,
+    lines_until,
+    mart_hashes,
+    night_env,
+    run_nights_on,
+    simulate_into,
+    start_cli,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 NIGHTS = [AS_OF + dt.timedelta(days=n) for n in range(3)]
@@ -138,30 +146,6 @@ def test_an_incremental_night_equals_a_full_refresh_of_the_same_sources(three_ni
     assert mart_hashes(three_nights["warehouse"], night) == three_nights["hashes"][night]
 
 
-def _start(env: dict, night: dt.date) -> subprocess.Popen:
-    return subprocess.Popen(
-        [sys.executable, "-m", "orchestration.cli", "run", "--as-of", night.isoformat()],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        start_new_session=True,  # its own process group: the SIGKILL reaches dbt too
-    )  # fmt: skip
-
-
-def _lines_until(process: subprocess.Popen, done, timeout: float) -> list[str]:
-    lines, deadline = [], time.monotonic() + timeout
-    selector = selectors.DefaultSelector()
-    selector.register(process.stdout, selectors.EVENT_READ)
-    while time.monotonic() < deadline:
-        if not selector.select(timeout=5):
-            assert process.poll() is None, f"exited early: {lines} {process.stderr.read()}"
-            continue
-        line = process.stdout.readline()
-        assert line, f"exited early: {lines} {process.stderr.read()}"
-        lines.append(line.rstrip("\n"))
-        if done(lines):
-            return lines
-    raise AssertionError(f"not reached within {timeout}s: {lines}")
-
-
 # when to kill: (what the console has printed, seconds to wait after it)
 KILL_POINTS = {
     "ingestion": (lambda lines: any("ok      ingest" in line for line in lines), 0.5),
@@ -183,8 +167,8 @@ def test_a_night_killed_then_rerun_gives_the_marts_of_an_uninterrupted_night(thr
         "DOISOAT_AS_OF": "",
     }
     reached, pause = KILL_POINTS[step]
-    process = _start(env, night)
-    _lines_until(process, reached, timeout=1800)
+    process = start_cli(["run", "--as-of", night.isoformat()], env)
+    lines_until(process, reached, timeout=1800)
     time.sleep(pause)
     os.killpg(process.pid, signal.SIGKILL)
     process.wait()
