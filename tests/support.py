@@ -3,6 +3,7 @@
 import datetime as dt
 import os
 import selectors
+import socket
 import subprocess
 import sys
 import time
@@ -123,3 +124,9 @@ def lines_until(process, done, timeout: float) -> list[str]:
         if done(lines):
             return lines
     raise AssertionError(f"not reached within {timeout}s: {lines}")
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]

@@ -76,4 +76,9 @@ select 'not the previous night''s findings' as problem, * from previous_mismatch
 union all
 select * from bad_rows
 union all
-select 'more than one previous night', null, null, null from previous_night where n_previous > 1
+select
+    'more than one previous night' as problem,
+    null as source,
+    null as source_record_id,
+    null as rule_code
+from previous_night where n_previous > 1

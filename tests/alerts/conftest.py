@@ -5,17 +5,13 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-import socket
 import threading
 from collections.abc import Iterable
-from email import message_from_bytes
-from email.policy import default as default_policy
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import duckdb
 import pytest
-from aiosmtpd.controller import Controller
 
 NIGHT = dt.date(2026, 11, 20)
 # Personal data planted in the warehouse's rows: none of it may reach an alert.
@@ -148,31 +144,6 @@ def alert_files_text(directory: Path) -> str:
 
 
 # --- local servers for the channels --------------------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-class _Inbox:
-    def __init__(self):
-        self.messages = []
-
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's hook name)
-        self.messages.append((envelope.rcpt_tos, message_from_bytes(envelope.content, policy=default_policy)))
-        return "250 OK"
-
-
-@pytest.fixture
-def smtp_server():
-    """An SMTP server on loopback (aiosmtpd, no TLS): (controller, inbox) with inbox.messages."""
-    inbox = _Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    yield controller, inbox
-    controller.stop()
 
 
 class _Hook(BaseHTTPRequestHandler):

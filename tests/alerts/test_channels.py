@@ -10,7 +10,8 @@ import pytest
 from assets.alerts.channels import dispatch
 from assets.alerts.config import AlertConfigError, load_config
 from assets.alerts.rules import unreachable_alerts, unreachable_rows
-from tests.alerts.conftest import NIGHT, alert_files_text, assert_no_personal_data, free_port
+from tests.alerts.conftest import NIGHT, alert_files_text, assert_no_personal_data
+from tests.support import free_port
 
 PASSWORD = "s3cr3t-Pässw0rd"
 

@@ -20,7 +20,9 @@
 
 {%- set status_relation = none -%}
 {%- if execute -%}
-    {%- set status_relation = adapter.get_relation(database=target.database, schema='meta', identifier='night_status') -%}
+{%- set status_relation = adapter.get_relation(
+    database=target.database, schema='meta', identifier='night_status'
+) -%}
 {%- endif %}
 
 with
@@ -81,13 +83,13 @@ existing as (
     from {{ ref('fct_reconciliation') }}
     where as_of = {{ as_of() }}
     union
-    select 'population', personal_id, 'citizen'
+    select 'population' as source, personal_id as source_record_id, 'citizen' as record_kind
     from {{ ref('stg_population__citizen') }}
     union
-    select 'population', household_id, 'household'
+    select 'population' as source, household_id as source_record_id, 'household' as record_kind
     from {{ ref('stg_population__household') }}
     union
-    select 'population', household_id, 'household'
+    select 'population' as source, household_id as source_record_id, 'household' as record_kind
     from {{ ref('stg_population__citizen') }}
     where household_id is not null
     union
@@ -100,7 +102,7 @@ existing as (
 existing_keys as (
     select source, source_record_id, record_kind from existing
     union
-    select source, source_record_id, 'any_population' from existing
+    select source, source_record_id, 'any_population' as record_kind from existing
     where source = 'population'
 ),
 
@@ -126,7 +128,7 @@ kinded as (
         case
             when compared.source <> 'population' then 'record'
             when compared.rule_code = 'ROW_REJECTED' then 'any_population'
-            when compared.rule_code in (select rule_code from household_rules) then 'household'
+            when compared.rule_code in (select household_rules.rule_code from household_rules) then 'household'
             else 'citizen'
         end as record_kind
     from compared
@@ -188,7 +190,7 @@ carried as (
 night_numbers as (
     select as_of, row_number() over (order by as_of) as night_number
     from kept_nights
-    where as_of <= (select previous_as_of from previous_night)
+    where as_of <= (select previous_night.previous_as_of from previous_night)
 ),
 
 needing_history as (
@@ -204,10 +206,10 @@ history as (
         findings.rule_code,
         findings.as_of,
         night_numbers.night_number
-            - row_number() over (
-                partition by findings.source, findings.source_record_id, findings.rule_code
-                order by findings.as_of
-            ) as run_id
+        - row_number() over (
+            partition by findings.source, findings.source_record_id, findings.rule_code
+            order by findings.as_of
+        ) as run_id
     from findings
     inner join night_numbers
         on findings.as_of = night_numbers.as_of
@@ -233,7 +235,7 @@ last_runs as (
 final as (
     select
         {{ as_of() }} as as_of,
-        (select previous_as_of from previous_night) as previous_as_of,
+        (select previous_night.previous_as_of from previous_night) as previous_as_of,
         carried.source,
         carried.source_record_id,
         carried.rule_code,
