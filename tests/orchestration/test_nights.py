@@ -194,8 +194,8 @@ def test_a_source_down_is_alerted_and_the_others_are_reconciled(three_nights, sm
         "DOISOAT_ALERT_SMTP_STARTTLS": "0",
         "DOISOAT_ALERT_FROM": "doisoat@example.org",
         "DOISOAT_ALERT_TO": "steward@example.org",
-        # social changed nothing tonight: its newest update is two days old, past a 36-hour window
-        "DOISOAT_SOCIAL_FRESHNESS_HOURS": "36",
+        # social changed nothing tonight: its newest update is from before the previous night, over 24 hours old
+        "DOISOAT_SOCIAL_FRESHNESS_HOURS": "24",
     }.items():
         monkeypatch.setenv(name, value)
     assert run_nights_on(sources, warehouse, home, night), "one source down stopped the night"

@@ -6,6 +6,7 @@ Assertions compare counts only: keys of records are personal data (a citizen's k
 """
 
 import datetime as dt
+from pathlib import Path
 
 import dagster as dg
 import duckdb
@@ -115,7 +116,9 @@ def test_rerunning_a_night_replaces_only_that_night(deterministic_night, tiny_so
     from tests.support import run_night_on as run
 
     warehouse = tmp_path / "warehouse.duckdb"
-    shutil.copy(deterministic_night, warehouse)
+    for suffix in ("", ".wal"):  # the database and its write-ahead log, if any: the whole committed state
+        if Path(f"{deterministic_night}{suffix}").exists():
+            shutil.copy(f"{deterministic_night}{suffix}", f"{warehouse}{suffix}")
     before = _marts(warehouse, "fct_findings")
     next_night = AS_OF + dt.timedelta(days=1)
     import tests.support as support
