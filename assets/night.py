@@ -407,7 +407,10 @@ class NightGuard:
             return
         with duckdb.connect(str(self.warehouse)) as con:
             fail_dead_nights(con, self.run_id, lambda run_id: unfinished_step(instance, run_id))
-            if as_of is not None and rebuilds_marts(run):
+            # A committed night being rerun keeps its status until the marts step claims it: its marts are still
+            # whole meanwhile, and ingestion reads the committed nights to replay this one from the history.
+            current = night_status(con, as_of) if as_of is not None else None
+            if as_of is not None and rebuilds_marts(run) and (current is None or current.status not in USABLE):
                 begin_night(con, as_of, self.run_id)
 
     def finish(self, instance) -> None:
