@@ -94,9 +94,11 @@ def _fake_night(warehouse: Path, publish: bool = True) -> dg.Definitions:
 
     @dg.asset(key=["marts", "probe"], deps=[probe])
     def mart(context, warehouse: WarehouseResource) -> None:
-        from assets.night import mark_published
+        from assets.night import claim_night, mark_published
 
         assert NightLock(warehouse.resolved_path()).held_here
+        with warehouse.connect() as con:  # as the real marts step does: the night is this run's from here
+            claim_night(con, AS_OF, context.run.run_id, step="marts")
         if not publish:
             raise RuntimeError("the marts broke")
         with warehouse.connect() as con:
