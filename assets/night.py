@@ -21,6 +21,8 @@ from pathlib import Path
 
 from filelock import FileLock, Timeout
 
+from assets.resources import table_exists
+
 USABLE = ("published", "complete")
 STATUS_DDL = (
     "create schema if not exists meta",
@@ -145,11 +147,7 @@ def ensure_status_table(con) -> None:
 
 
 def _has_status_table(con) -> bool:
-    return bool(
-        con.execute(
-            "select count(*) from information_schema.tables where table_schema = 'meta' and table_name = 'night_status'"
-        ).fetchone()[0]
-    )
+    return table_exists(con, "meta", "night_status")
 
 
 def begin_night(con, as_of: dt.date, run_id: str) -> None:

@@ -22,6 +22,16 @@ SOURCE_URL_VARIABLES: dict[str, tuple[str, str]] = {
 DEFAULT_WAREHOUSE = "data/warehouse.duckdb"
 
 
+def table_exists(con, schema: str, table: str) -> bool:
+    """Whether the warehouse connection `con` has the table (or view) `schema.table`."""
+    return bool(
+        con.execute(
+            "select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
+            [schema, table],
+        ).fetchone()[0]
+    )
+
+
 def source_url(source: str) -> str:
     """The SQLAlchemy URL of a source, from its environment variable or the embedded default."""
     variable, default = SOURCE_URL_VARIABLES[source]

@@ -1,6 +1,8 @@
 """The calibrated scenario's figures from its ground truth, against DOMAIN.md's figures, as a Markdown page.
 
     uv run --frozen python bench/figures_report.py --truth-json DIR/ground_truth.json --out bench/results/x.md
+    uv run --frozen python bench/figures_report.py --truth-json DIR/ground_truth/D.json \
+        --warehouse W.duckdb --as-of D --out bench/results/x.md     # and the night's fct_indicators against both
 
 `ground_truth.json` carries `figures` (computed by `simulator.truth.headline_figures` from the ground truth,
 perfect linkage, and the written tables) and `figures_target` (the scenario's `Figures`).
@@ -71,14 +73,103 @@ def page(meta: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
+# fct_indicators codes for the figures above, and the source whose links decide them
+PIPELINE = (  # label, figure key, indicator_code (None: the population denominator), source
+    ("residents", "residents", None, "population"),
+    ("children_reviewed", "children_reviewed", "children_reviewed", "children"),
+    ("children_with_id_code", "children_with_id_code", "children_with_id_code", "children"),
+    ("vaccine_passports_signed", "vaccine_passports_signed", "vaccine_passports_signed", "vaccination"),
+    ("vaccination_clean", "vaccination_clean", "vaccination_clean", "vaccination"),
+    ("civil_digitised", "civil_digitised", "civil_digitised", "civil"),
+    ("social_account_payment", "social_account_payment", "social_account_payment", "social"),
+    ("social_reconciled", "social_reconciled", "social_reconciled", "social"),
+)
+
+
+def pipeline_page(meta: dict, warehouse: Path, as_of: str, truth_parquet: Path) -> str:
+    """The night's province-scope fct_indicators against the ground truth's figures, and the linkage errors."""
+    import duckdb
+
+    con = duckdb.connect(str(warehouse), read_only=True)
+    rows = con.execute(
+        "select indicator_code, numerator, denominator, rate from marts.fct_indicators "
+        "where as_of = ? and scope_level = 'province'",
+        [as_of],
+    ).fetchall()
+    got = {code: (num, den, rate) for code, num, den, rate in rows}
+    figures = meta["figures"]
+    lines = [
+        f"## The pipeline's `fct_indicators` (night {as_of}, province scope) against the ground truth",
+        "",
+        "| indicator | truth numerator / denominator | truth rate | pipeline numerator / denominator | "
+        "pipeline rate | Δ pp | exact |",
+        "|---|---:|---:|---:|---:|---:|---|",
+    ]
+    for label, key, code, _source in PIPELINE:
+        truth = figures[key]
+        if code is None:
+            den = got.get("population_clean", (None, None, None))[1]
+            exact = "yes" if den == truth["count"] else "NO"
+            lines.append(f"| {label} (citizens) | {truth['count']:,} | | {den:,} | | | {exact} |")
+            continue
+        num, den, rate = got.get(code, (None, None, None))
+        if num is None:
+            lines.append(f"| {label} | | | (no row) | | | NO |")
+            continue
+        exact = "yes" if (num, den) == (truth["numerator"], truth["denominator"]) else "no"
+        lines.append(
+            f"| {label} | {truth['numerator']:,} / {truth['denominator']:,} | {truth['rate']:.4f} % | "
+            f"{num:,} / {den:,} | {rate:.4f} % | {rate - truth['rate']:+.4f} | {exact} |"
+        )
+    errors = con.execute(
+        f"""
+        with truth as (
+            select source, source_record_id, true_personal_id from read_parquet('{truth_parquet}')
+            where source <> 'population'
+        ), ours as (
+            select source, source_record_id, personal_id, match_method from marts.fct_reconciliation where as_of = ?
+        )
+        select t.source,
+               count(*) as records,
+               count(*) filter (where o.personal_id is not null and o.personal_id = t.true_personal_id) as right_links,
+               count(*) filter (where o.personal_id is not null and o.personal_id is distinct from t.true_personal_id)
+                   as wrong_links,
+               count(*) filter (where o.personal_id is null and t.true_personal_id is not null) as missed_links,
+               count(*) filter (where o.personal_id is distinct from t.true_personal_id
+                                and o.match_method = 'probabilistic') as probabilistic_errors,
+               count(*) filter (where o.source_record_id is null) as missing_rows
+        from truth t left join ours o using (source, source_record_id)
+        group by t.source order by t.source
+        """,
+        [as_of],
+    ).fetchall()
+    lines += [
+        "",
+        "Linkage against the ground truth, per sector (`fct_reconciliation.personal_id` vs the true person): a",
+        "wrong link links the record to another person (or to someone when it belongs to nobody in the master);",
+        "a missed link leaves a record unlinked that belongs to a master person.",
+        "",
+        "| source | records | right links | wrong links | missed links | of the errors, probabilistic | rows missing |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for source, records, right, wrong, missed, prob, missing in errors:
+        lines.append(f"| {source} | {records:,} | {right:,} | {wrong:,} | {missed:,} | {prob:,} | {missing:,} |")
+    return "\n".join(lines) + "\n"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--truth-json", type=Path, required=True)
     parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--warehouse", type=Path, default=None, help="also compare this warehouse's fct_indicators")
+    parser.add_argument("--as-of", default=None, help="with --warehouse: the night (default: the truth's as_of)")
     args = parser.parse_args()
     meta = json.loads(args.truth_json.read_text(encoding="utf-8"))
     meta["figures_target"] = meta.get("figures_target") or {}
     text = page(meta)
+    if args.warehouse:
+        truth_parquet = args.truth_json.with_suffix(".parquet")
+        text += "\n" + pipeline_page(meta, args.warehouse, args.as_of or meta["as_of"], truth_parquet)
     args.out.write_text(text, encoding="utf-8")
     print(text)
 

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from .config import REFORM_DATE, SCENARIOS, Scenario, load_geo, resolve_rates
-from .population import make_population
+from .population import citizen_rows, make_population
 from .records import Ctx
 from .schema import SOURCES, default_urls, write_source
 from .sources import children, civil, social, vaccination
@@ -84,28 +84,7 @@ def build(
         built[name] = fn(ctx, clean)
     people = ctx.people
     # the master's tables
-    m = people.iloc[:nm]
-    pid = m["pid"].to_numpy()
-    fa = m["father"].to_numpy().astype("int64")
-    mo = m["mother"].to_numpy().astype("int64")
-    citizen = pd.DataFrame(
-        {
-            "personal_id": pid,
-            "full_name": m["name"].to_numpy(),
-            "birth_date": m["m_bstr"].to_numpy(),
-            "sex": m["m_sex"].to_numpy(),
-            "ethnicity": m["m_eth"].to_numpy(),
-            "commune_code": m["m_commune"].to_numpy(),
-            "household_id": m["household_id"].to_numpy(),
-            "relation_to_head": m["relation"].to_numpy(),
-            "legacy_id9": m["legacy"].to_numpy(),
-            "father_id": np.where(fa >= 0, pid[np.maximum(fa, 0)], None),
-            "mother_id": np.where(mo >= 0, pid[np.maximum(mo, 0)], None),
-            "status": m["status"].to_numpy(),
-            "death_date": m["m_death"].to_numpy(),
-            "updated_at": pd.Series(m["updated"].to_numpy().astype("datetime64[s]")),
-        }
-    )
+    citizen = citizen_rows(people, np.arange(nm)).reset_index(drop=True)
     household = pd.DataFrame(
         {
             "household_id": households["household_id"],

@@ -20,7 +20,7 @@ import sqlalchemy as sa
 
 from . import names as N
 from .config import Geo, load_geo
-from .population import _names, _unique_ids
+from .population import _names, _unique_ids, citizen_rows
 from .records import Ctx, base_records, birth_text, unknown_codes
 from .schema import SOURCES, default_urls, make_engine, metadata
 from .sources import SEX_VI, _reg_commune
@@ -1009,33 +1009,6 @@ def _sync_derived(nt: Night) -> None:
     f["max_paid"] = last.reindex(f["bid"].to_numpy().astype("int64")).fillna(-1).to_numpy().astype("int64")
 
 
-def _citizen_rows(people: pd.DataFrame, rows: np.ndarray) -> pd.DataFrame:
-    """The master's citizen rows of people `rows` (as `build` renders them)."""
-    m = people.iloc[rows]
-    pid = people["pid"].to_numpy()
-    fa = m["father"].to_numpy().astype("int64")
-    mo = m["mother"].to_numpy().astype("int64")
-    return pd.DataFrame(
-        {
-            "personal_id": m["pid"].to_numpy(),
-            "full_name": m["name"].to_numpy(),
-            "birth_date": m["m_bstr"].to_numpy(),
-            "sex": m["m_sex"].to_numpy(),
-            "ethnicity": m["m_eth"].to_numpy(),
-            "commune_code": m["m_commune"].to_numpy(),
-            "household_id": m["household_id"].to_numpy(),
-            "relation_to_head": m["relation"].to_numpy(),
-            "legacy_id9": m["legacy"].to_numpy(),
-            "father_id": np.where(fa >= 0, pid[np.maximum(fa, 0)], None),
-            "mother_id": np.where(mo >= 0, pid[np.maximum(mo, 0)], None),
-            "status": m["status"].to_numpy(),
-            "death_date": m["m_death"].to_numpy(),
-            "updated_at": pd.Series(m["updated"].to_numpy().astype("datetime64[s]")).to_numpy(),
-        },
-        index=pd.Index(m["pid"].to_numpy(), name="_key"),
-    )
-
-
 def _close_master(nt: Night) -> None:
     """Re-render the touched citizens and households, stamped."""
     p = nt.people
@@ -1045,7 +1018,7 @@ def _close_master(nt: Night) -> None:
     cit = nt.tables["population.citizen"]
     keep = rows[p["in_master"].to_numpy()[rows]]
     gone = p["pid"].to_numpy()[rows[~p["in_master"].to_numpy()[rows]]]
-    new = _citizen_rows(p, keep)
+    new = citizen_rows(p, keep)
     cit = cit.drop(index=cit.index.intersection(pd.Index(gone)))
     cit = cit.drop(index=cit.index.intersection(new.index))
     nt.tables["population.citizen"] = _append(cit, new) if len(cit) else new

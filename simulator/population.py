@@ -401,3 +401,30 @@ def _plant_population(
         stem = pd.Series(new).str[:6].to_numpy()
         keep = set(p["pid"].to_numpy()[~conf])
         p.loc[conf, "pid"] = _unique_ids(rng, stem, keep)
+
+
+def citizen_rows(people: pd.DataFrame, rows: np.ndarray) -> pd.DataFrame:
+    """The master's `citizen` rows of people `rows` (positions in `people`), indexed by personal ID."""
+    m = people.iloc[rows]
+    pid = people["pid"].to_numpy()
+    fa = m["father"].to_numpy().astype("int64")
+    mo = m["mother"].to_numpy().astype("int64")
+    return pd.DataFrame(
+        {
+            "personal_id": m["pid"].to_numpy(),
+            "full_name": m["name"].to_numpy(),
+            "birth_date": m["m_bstr"].to_numpy(),
+            "sex": m["m_sex"].to_numpy(),
+            "ethnicity": m["m_eth"].to_numpy(),
+            "commune_code": m["m_commune"].to_numpy(),
+            "household_id": m["household_id"].to_numpy(),
+            "relation_to_head": m["relation"].to_numpy(),
+            "legacy_id9": m["legacy"].to_numpy(),
+            "father_id": np.where(fa >= 0, pid[np.maximum(fa, 0)], None),
+            "mother_id": np.where(mo >= 0, pid[np.maximum(mo, 0)], None),
+            "status": m["status"].to_numpy(),
+            "death_date": m["m_death"].to_numpy(),
+            "updated_at": pd.Series(m["updated"].to_numpy().astype("datetime64[s]")).to_numpy(),
+        },
+        index=pd.Index(m["pid"].to_numpy(), name="_key"),
+    )

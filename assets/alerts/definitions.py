@@ -13,9 +13,9 @@ from assets.alerts.config import load_config_or_default
 from assets.alerts.model import config_alert
 from assets.alerts.record import record_alerts
 from assets.alerts.rules import evaluate as evaluate_rules
-from assets.alerts.rules import freshness_rows, night_reference, table_exists
+from assets.alerts.rules import freshness_rows, night_reference
 from assets.partitions import NIGHTS, night_of
-from assets.resources import WarehouseResource
+from assets.resources import WarehouseResource, table_exists
 from expectations.contracts import CONTRACTS, TableContract
 
 ALERTS_KEY = dg.AssetKey(["alerts"])

@@ -14,18 +14,10 @@ from dataclasses import dataclass
 from assets.alerts.config import AlertConfig, freshness_variable
 from assets.alerts.model import Alert, fmt_int, fmt_pp
 from assets.night import USABLE
+from assets.resources import table_exists
 from expectations.contracts import CATALOGUE, MASTER
 
 # --- shared helpers --------------------------------------------------------------------------------------------
-
-
-def table_exists(con, schema: str, table: str) -> bool:
-    return bool(
-        con.execute(
-            "select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
-            [schema, table],
-        ).fetchone()[0]
-    )
 
 
 def committed_filter(con, column: str = "as_of") -> str:
@@ -241,24 +233,46 @@ def indicator_drop_alerts(
         else:
             communes.setdefault(code, []).append((scope, drop))
     if communes:
-        lines_vi, lines_en = [], []
+        lines = []
         for code, hits in sorted(communes.items(), key=lambda item: (-len(item[1]), item[0])):
             worst_scope, worst = max(hits, key=lambda hit: hit[1])
-            lines_vi.append(f"{code}: {len(hits)} xã/phường; giảm nhiều nhất {fmt_pp(worst)} điểm % ({worst_scope})")
-            lines_en.append(f"{code}: {len(hits)} commune(s); largest fall {fmt_pp(worst)} pp ({worst_scope})")
+            lines.append(
+                (
+                    f"{code}: {len(hits)} xã/phường; giảm nhiều nhất {fmt_pp(worst)} điểm % ({worst_scope})",
+                    f"{code}: {len(hits)} commune(s); largest fall {fmt_pp(worst)} pp ({worst_scope})",
+                )
+            )
         total = len({scope for hits in communes.values() for scope, _ in hits})
         alerts.append(
-            Alert(
-                kind="indicator_drop_communes",
-                severity="warning",
-                subject_vi=f"{total} xã/phường có chỉ tiêu giảm quá {margin:g} điểm % (đêm {as_of} so với {previous})",
-                subject_en=f"{total} commune(s) with an indicator down {margin:g}+ pp (night {as_of} vs {previous})",
-                body_vi=tuple(lines_vi),
-                body_en=tuple(lines_en),
-                counts={"communes": total, "drops": sum(len(h) for h in communes.values())},
+            _communes_alert(
+                "indicator_drop_communes",
+                f"{total} xã/phường có chỉ tiêu giảm quá {margin:g} điểm % (đêm {as_of} so với {previous})",
+                f"{total} commune(s) with an indicator down {margin:g}+ pp (night {as_of} vs {previous})",
+                lines,
+                {"communes": total, "drops": sum(len(h) for h in communes.values())},
             )
         )
     return alerts
+
+
+def _communes_alert(
+    kind: str, subject_vi: str, subject_en: str, lines: Sequence[tuple[str, str]], counts: dict, shown: int = 20
+) -> Alert:
+    """One warning for many communes: a (Vietnamese, English) line each, the first `shown`, then how many more."""
+    body_vi = [vi for vi, _ in lines[:shown]]
+    body_en = [en for _, en in lines[:shown]]
+    if len(lines) > shown:
+        body_vi.append(f"… và {len(lines) - shown} dòng khác")
+        body_en.append(f"… and {len(lines) - shown} more line(s)")
+    return Alert(
+        kind=kind,
+        severity="warning",
+        subject_vi=subject_vi,
+        subject_en=subject_en,
+        body_vi=tuple(body_vi),
+        body_en=tuple(body_en),
+        counts=counts,
+    )
 
 
 # --- quarantine share jump -------------------------------------------------------------------------------------
@@ -409,26 +423,20 @@ def outlier_alerts(
         )
     if communes:
         up = sum(1 for _, value, median, _, _ in communes if value > median)
-        lines_vi = [
-            f"{code}: {fmt_int(value)} phát hiện (trung vị {fmt_int(median)})"
-            for code, value, median, _, _ in communes[:20]
+        lines = [
+            (
+                f"{code}: {fmt_int(value)} phát hiện (trung vị {fmt_int(median)})",
+                f"{code}: {fmt_int(value)} findings (median {fmt_int(median)})",
+            )
+            for code, value, median, _, _ in communes
         ]
-        lines_en = [
-            f"{code}: {fmt_int(value)} findings (median {fmt_int(median)})"
-            for code, value, median, _, _ in communes[:20]
-        ]
-        if len(communes) > 20:
-            lines_vi.append(f"… và {len(communes) - 20} xã/phường khác")
-            lines_en.append(f"… and {len(communes) - 20} more commune(s)")
         alerts.append(
-            Alert(
-                kind="findings_anomaly",
-                severity="warning",
-                subject_vi=f"{len(communes)} xã/phường có số phát hiện bất thường đêm {as_of} ({up} tăng)",
-                subject_en=f"{len(communes)} commune(s) with finding counts far outside their range ({as_of}, {up} up)",
-                body_vi=tuple(lines_vi),
-                body_en=tuple(lines_en),
-                counts={"communes": len(communes), "up": up, "down": len(communes) - up},
+            _communes_alert(
+                "findings_anomaly",
+                f"{len(communes)} xã/phường có số phát hiện bất thường đêm {as_of} ({up} tăng)",
+                f"{len(communes)} commune(s) with finding counts far outside their range ({as_of}, {up} up)",
+                lines,
+                {"communes": len(communes), "up": up, "down": len(communes) - up},
             )
         )
     return alerts
