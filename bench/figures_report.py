@@ -127,7 +127,9 @@ def pipeline_page(meta: dict, warehouse: Path, as_of: str, truth_parquet: Path) 
             select source, source_record_id, true_personal_id from read_parquet('{truth_parquet}')
             where source <> 'population'
         ), ours as (
-            select source, source_record_id, personal_id, match_method from marts.fct_reconciliation where as_of = ?
+            select source, source_record_id, personal_id, match_method from marts.fct_reconciliation where as_of = $1
+        ), queue as (
+            select distinct source, source_record_id from marts.fct_review_queue where as_of = $1
         )
         select t.source,
                count(*) as records,
@@ -137,8 +139,11 @@ def pipeline_page(meta: dict, warehouse: Path, as_of: str, truth_parquet: Path) 
                count(*) filter (where o.personal_id is null and t.true_personal_id is not null) as missed_links,
                count(*) filter (where o.personal_id is distinct from t.true_personal_id
                                 and o.match_method = 'probabilistic') as probabilistic_errors,
+               count(*) filter (where o.personal_id is null and t.true_personal_id is not null
+                                and q.source_record_id is not null) as missed_in_queue,
                count(*) filter (where o.source_record_id is null) as missing_rows
         from truth t left join ours o using (source, source_record_id)
+        left join queue q using (source, source_record_id)
         group by t.source order by t.source
         """,
         [as_of],
@@ -147,13 +152,17 @@ def pipeline_page(meta: dict, warehouse: Path, as_of: str, truth_parquet: Path) 
         "",
         "Linkage against the ground truth, per sector (`fct_reconciliation.personal_id` vs the true person): a",
         "wrong link links the record to another person (or to someone when it belongs to nobody in the master);",
-        "a missed link leaves a record unlinked that belongs to a master person.",
+        "a missed link leaves a record unlinked that belongs to a master person; of those, some wait in the",
+        "night's review queue (`fct_review_queue`: the model was unsure and a steward decides).",
         "",
-        "| source | records | right links | wrong links | missed links | of the errors, probabilistic | rows missing |",
-        "|---|---:|---:|---:|---:|---:|---:|",
+        "| source | records | right links | wrong links | missed links | of the errors, probabilistic "
+        "| missed, in the review queue | rows missing |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
-    for source, records, right, wrong, missed, prob, missing in errors:
-        lines.append(f"| {source} | {records:,} | {right:,} | {wrong:,} | {missed:,} | {prob:,} | {missing:,} |")
+    for source, records, right, wrong, missed, prob, queued, missing in errors:
+        lines.append(
+            f"| {source} | {records:,} | {right:,} | {wrong:,} | {missed:,} | {prob:,} | {queued:,} | {missing:,} |"
+        )
     return "\n".join(lines) + "\n"
 
 
