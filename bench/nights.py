@@ -43,7 +43,9 @@ def run(args: argparse.Namespace) -> dict:
     truth = sources / "ground_truth.parquet"
     if args.sources:  # a copy of already simulated sources: night 1 is the night their kept state ends at
         shutil.copytree(args.sources.resolve(), sources, dirs_exist_ok=True)
-        state = json.loads((sources / "ground_truth_state" / "state.json").read_text(encoding="utf-8"))
+        state_file = next(sources.glob("*_state/state.json"))  # the simulator keeps `<truth>_state/` beside it
+        truth = sources / f"{state_file.parent.name.removesuffix('_state')}.parquet"
+        state = json.loads(state_file.read_text(encoding="utf-8"))
         args.as_of, args.scenario = state["as_of"], state["scenario"]
     first = dt.date.fromisoformat(args.as_of)
     second = first + dt.timedelta(days=1)
