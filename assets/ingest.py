@@ -363,8 +363,9 @@ def ingest_table(
 
 
 def _work_tables(contract: TableContract) -> dict[str, str]:
+    """The night's work tables of a table: TEMP tables (memory, spilled when needed), never in the warehouse file."""
     return {
-        part: f"raw.__{part}_{contract.raw_name}"
+        part: f"__{part}_{contract.raw_name}"
         for part in ("landing", "issues", "rejected", "scan", "loaded", "carried", "scope")
     }
 
@@ -421,7 +422,7 @@ def _incremental_filter(
         .compile(dialect=engine.dialect)
     )
     _, batches = arrow_batches(engine, url, scan_sql, ["k"], batch_rows)
-    con.execute(f"create or replace table {names['scan']} (k varchar)")
+    con.execute(f"create or replace temp table {names['scan']} (k varchar)")
     for batch in batches:
         if batch.num_rows:
             repaired, _, _ = repair_batch(batch, encodings)
@@ -532,9 +533,11 @@ def _land(con, contract, batches, names, as_of, extracted_at, encodings) -> dict
     landing, issues = names["landing"], names["issues"]
     key = contract.key.lower() if contract.key else None
     cols_sql = ", ".join(f"{c} varchar" for c in contract.raw_columns)
-    con.execute(f"create or replace table {landing} ({cols_sql}, _as_of date, _extracted_at timestamp, _row bigint)")
     con.execute(
-        f"create or replace table {issues} (_row bigint, column_name varchar, reason varchar, value varchar,"
+        f"create or replace temp table {landing} ({cols_sql}, _as_of date, _extracted_at timestamp, _row bigint)"
+    )
+    con.execute(
+        f"create or replace temp table {issues} (_row bigint, column_name varchar, reason varchar, value varchar,"
         " kind varchar)"
     )
     counts = {"read": 0, "decoded": 0, "replaced": 0, "nulled": 0}
@@ -585,7 +588,7 @@ def _write_night(
     key = contract.key.lower() if contract.key else None
     counts = dict(read.counts)
     incremental = read.mode == "incremental"
-    con.execute(f"create or replace table {carried} (k varchar)")
+    con.execute(f"create or replace temp table {carried} (k varchar)")
     if incremental:
         # Keys of the base night's state still in the source and not read tonight: their versions (and their
         # `loaded` quarantine rows) carry over; every other key of that state may close tonight.
@@ -596,13 +599,13 @@ def _write_night(
             where h._key in (select trim(k) from {names["scan"]})
                 and h._key not in (select trim({key}) from {landing} where trim({key}) is not null)
         """)
-        con.execute(f"create or replace table {scope} as select _key as k from ({state}) where _key not in ("
+        con.execute(f"create or replace temp table {scope} as select _key as k from ({state}) where _key not in ("
                     f"select k from {carried})")  # fmt: skip
     _identify_rejected(con, landing, issues, rejected, key, carried)
     row_hash = history.hash_sql(contract.raw_columns)
     key_expr = f"trim({key})" if key else "_hash || '#' || row_number() over (partition by _hash order by _row)"
     con.execute(f"""
-        create or replace table {loaded} as
+        create or replace temp table {loaded} as
         select * exclude (_as_of, _extracted_at), {key_expr} as _key from (
             select *, {row_hash} as _hash from {landing} where _row not in (select _row from {rejected})
         )
@@ -786,7 +789,7 @@ def _identify_rejected(con, landing: str, issues: str, rejected: str, key: str |
     every read, whole or incremental, reads all of them); the k-th repeat of a key K becomes `K#k` (k ≥ 2).
     Should such a name be taken by another key (read tonight or carried over), `#` is appended until it is not.
     """
-    con.execute(f"create or replace table {rejected} (_row bigint, source_record_id varchar, synthetic boolean)")
+    con.execute(f"create or replace temp table {rejected} (_row bigint, source_record_id varchar, synthetic boolean)")
     if not key:
         return
     con.execute(f"""
