@@ -491,7 +491,7 @@ def _check_types(con, contract: TableContract, landing: str, issues: str, key: s
     needs_check = contract.sql_needs_check()
     if needs_check is None:
         return 0
-    suspects = con.execute(
+    suspects = con.sql(
         f"select _row, {', '.join(contract.raw_columns)} from {landing} where {needs_check} order by _row"
     ).to_arrow_table()
     if suspects.num_rows == 0:
