@@ -252,29 +252,44 @@ def apply_versions(con, contract: TableContract, loaded: str, scope: str | None,
     """
     table = history_table(contract)
     columns = ", ".join(contract.raw_columns)
-    current = f"(select _key, _hash from {table} where _valid_to is null)"
-    counts = {}
-    counts["updated"] = con.execute(
-        f"select count(*) from {current} as h join {loaded} as n using (_key) where h._hash <> n._hash"
-    ).fetchone()[0]
-    counts["inserted"] = con.execute(
-        f"select count(*) from {loaded} as n where n._key not in (select _key from {current})"
-    ).fetchone()[0]
+    changes = f"_changes_{contract.raw_name}"  # a temp table
     in_scope = f" and _key in (select k from {scope})" if scope else ""
-    counts["deleted"] = con.execute(
-        f"update {table} set _valid_to = ?, _closed = 'delete' where _valid_to is null"
-        f" and _key not in (select _key from {loaded}){in_scope} returning 1",
-        [night],
-    ).fetchall()
-    counts["deleted"] = len(counts["deleted"])
-    con.execute(
-        f"update {table} as h set _valid_to = ?, _closed = 'update' from {loaded} as n"
-        " where h._valid_to is null and h._key = n._key and h._hash <> n._hash",
-        [night],
-    )
-    con.execute(
-        f"insert into {table} select {columns}, _key, _hash, ?, null, null, ? from {loaded} as n"
-        f" where n._key not in (select _key from {table} where _valid_to is null)",
-        [night, at],
-    )
+    # One join of the current versions with tonight's rows finds every change; the writes then touch only those.
+    con.execute(f"""
+        create or replace temp table {changes} as
+        select coalesce(h._key, n._key) as _key,
+            case when h._key is null then 'insert' when n._key is null then 'delete' else 'update' end as action
+        from (select _key, _hash from {table} where _valid_to is null) as h
+        full join (select _key, _hash from {loaded}) as n on h._key = n._key
+        where h._key is null or n._key is null or h._hash <> n._hash
+    """)
+    try:
+        counts = dict(
+            zip(
+                ("updated", "inserted", "deleted"),
+                con.execute(f"""
+                    select count(*) filter (where action = 'update'), count(*) filter (where action = 'insert'),
+                        count(*) filter (where action = 'delete'{in_scope})
+                    from {changes}
+                """).fetchone(),
+                strict=True,
+            )
+        )
+        con.execute(
+            f"update {table} set _valid_to = ?, _closed = 'delete' where _valid_to is null"
+            f" and _key in (select _key from {changes} where action = 'delete'{in_scope})",
+            [night],
+        )
+        con.execute(
+            f"update {table} set _valid_to = ?, _closed = 'update' where _valid_to is null"
+            f" and _key in (select _key from {changes} where action = 'update')",
+            [night],
+        )
+        con.execute(
+            f"insert into {table} select {columns}, _key, _hash, ?, null, null, ? from {loaded} as n"
+            f" where n._key in (select _key from {changes} where action in ('insert', 'update'))",
+            [night, at],
+        )
+    finally:
+        con.execute(f"drop table if exists {changes}")
     return counts

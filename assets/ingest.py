@@ -22,7 +22,6 @@ import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 import pyarrow as pa_arrow
-import pyarrow.compute as pc
 import sqlalchemy as sa
 from dagster import AssetExecutionContext
 from sqlalchemy.engine import make_url
@@ -276,23 +275,6 @@ def _with_night(table: pa_arrow.Table, as_of: dt.date, extracted_at: dt.datetime
     )
 
 
-def _null_bad_values(batch: pa_arrow.RecordBatch, cases: pd.DataFrame, keep: str | None) -> pa_arrow.RecordBatch:
-    """The batch with every value named in `cases` set to NULL (except in column `keep`, the key)."""
-    if cases.empty:
-        return batch
-    columns = list(batch.columns)
-    for name, group in cases.groupby("column_name"):
-        if name == keep:
-            continue
-        position = batch.schema.get_field_index(name)
-        mask = np.zeros(batch.num_rows, dtype=bool)
-        mask[group["row"].to_numpy()] = True
-        columns[position] = pc.if_else(
-            pa_arrow.array(mask), pa_arrow.scalar(None, pa_arrow.string()), columns[position]
-        )
-    return pa_arrow.RecordBatch.from_arrays(columns, schema=batch.schema)
-
-
 @dataclass(frozen=True)
 class _Read:
     """What tonight's read was: its mode (`full` or `incremental`), the reader used, and its counts."""
@@ -347,6 +329,8 @@ def ingest_table(
     try:
         read = _read_source(con, source, url, contract, plan, names, batch_rows, encodings, days_back, as_of,
                             extracted_at)  # fmt: skip
+        key = contract.key.lower() if contract.key else None
+        read.counts["nulled"] = _check_types(con, contract, names["landing"], names["issues"], key)
         counts = _write_night(con, contract, plan, read, names, as_of, extracted_at, retention, raw_as_table,
                               max_quarantine_share, url, started)  # fmt: skip
     except SourceUnreachable as exc:
@@ -379,8 +363,9 @@ def ingest_table(
 
 
 def _work_tables(contract: TableContract) -> dict[str, str]:
+    """The night's work tables of a table: TEMP tables (memory, spilled when needed), never in the warehouse file."""
     return {
-        part: f"raw.__{part}_{contract.raw_name}"
+        part: f"__{part}_{contract.raw_name}"
         for part in ("landing", "issues", "rejected", "scan", "loaded", "carried", "scope")
     }
 
@@ -437,7 +422,7 @@ def _incremental_filter(
         .compile(dialect=engine.dialect)
     )
     _, batches = arrow_batches(engine, url, scan_sql, ["k"], batch_rows)
-    con.execute(f"create or replace table {names['scan']} (k varchar)")
+    con.execute(f"create or replace temp table {names['scan']} (k varchar)")
     for batch in batches:
         if batch.num_rows:
             repaired, _, _ = repair_batch(batch, encodings)
@@ -497,14 +482,62 @@ def _insert_issues(con, issues_table: str, rows: pd.DataFrame, kind: str) -> Non
     con.unregister("_issues_batch")
 
 
+def _check_types(con, contract: TableContract, landing: str, issues: str, key: str | None) -> int:
+    """Type-check the landed rows by the contract; record the failures and NULL the bad values (not the key's).
+
+    One vectorised DuckDB pass (`TableContract.sql_needs_check`) selects the rows with a typed value it cannot
+    vouch for; the pandera schema validates those rows only and words every failure. Returns the values nulled.
+    """
+    needs_check = contract.sql_needs_check()
+    if needs_check is None:
+        return 0
+    suspects = con.sql(
+        f"select _row, {', '.join(contract.raw_columns)} from {landing} where {needs_check} order by _row"
+    ).to_arrow_table()
+    if suspects.num_rows == 0:
+        return 0
+    frame = suspects.drop_columns(["_row"]).to_pandas()
+    frame.index = suspects.column("_row").to_numpy()
+    cases = type_failures(contract, frame)
+    if cases.empty:
+        return 0
+    cases = cases.assign(reason=cases["reason"].map(_reason_text))
+    on_key = cases["column_name"] == key
+    _insert_issues(con, issues, cases[~on_key], "value")
+    _insert_issues(con, issues, cases[on_key], "key")
+    nulled = cases[~on_key]
+    con.register(
+        "_type_cases",
+        pa_arrow.table({
+            "_row": pa_arrow.array(nulled["row"].to_numpy(), pa_arrow.int64()),
+            "column_name": pa_arrow.array(nulled["column_name"].tolist(), pa_arrow.string()),
+        }),
+    )  # fmt: skip
+    try:
+        for name in sorted(set(nulled["column_name"])):
+            con.execute(
+                f"update {landing} set {name} = null"
+                " where _row in (select _row from _type_cases where column_name = ?)",
+                [name],
+            )
+    finally:
+        con.unregister("_type_cases")
+    return int((~on_key).sum())
+
+
 def _land(con, contract, batches, names, as_of, extracted_at, encodings) -> dict:
-    """Tonight's rows into the landing table, what breaks the contract into the issues table."""
+    """Tonight's rows into the landing table, what breaks the contract into the issues table.
+
+    Text is repaired per batch (Arrow); the key is checked over all rows here, the types by `_check_types`.
+    """
     landing, issues = names["landing"], names["issues"]
     key = contract.key.lower() if contract.key else None
     cols_sql = ", ".join(f"{c} varchar" for c in contract.raw_columns)
-    con.execute(f"create or replace table {landing} ({cols_sql}, _as_of date, _extracted_at timestamp, _row bigint)")
     con.execute(
-        f"create or replace table {issues} (_row bigint, column_name varchar, reason varchar, value varchar,"
+        f"create or replace temp table {landing} ({cols_sql}, _as_of date, _extracted_at timestamp, _row bigint)"
+    )
+    con.execute(
+        f"create or replace temp table {issues} (_row bigint, column_name varchar, reason varchar, value varchar,"
         " kind varchar)"
     )
     counts = {"read": 0, "decoded": 0, "replaced": 0, "nulled": 0}
@@ -518,15 +551,6 @@ def _land(con, contract, batches, names, as_of, extracted_at, encodings) -> dict
         if bad_text:
             text_cases = pd.DataFrame(bad_text, columns=["row", "column_name", "reason", "value"])
             _insert_issues(con, issues, text_cases.assign(row=text_cases["row"] + first), "value")
-        cases = type_failures(contract, batch.to_pandas())
-        if not cases.empty:
-            cases = cases.assign(reason=cases["reason"].map(_reason_text))
-            on_key = cases["column_name"] == key
-            counts["nulled"] += int((~on_key).sum())
-            in_night = cases.assign(row=cases["row"] + first)
-            _insert_issues(con, issues, in_night[~on_key], "value")
-            _insert_issues(con, issues, in_night[on_key], "key")
-            batch = _null_bad_values(batch, cases, key)
         table = _with_night(pa_arrow.Table.from_batches([batch]), as_of, extracted_at, first)
         con.register("_good_batch", table)
         con.execute(f"insert into {landing} select * from _good_batch")
@@ -546,7 +570,10 @@ def _land(con, contract, batches, names, as_of, extracted_at, encodings) -> dict
             insert into {issues}
             select _row, '{key}', 'duplicate key', {key}, 'key' from (
                 select _row, {key}, row_number() over (partition by trim({key}) order by _row) as n
-                from {landing} where nullif(trim({key}), '') is not null
+                from {landing} where trim({key}) in (
+                    select trim({key}) from {landing} where nullif(trim({key}), '') is not null
+                    group by 1 having count(*) > 1
+                )
             ) where n > 1
         """)
     return counts
@@ -561,7 +588,7 @@ def _write_night(
     key = contract.key.lower() if contract.key else None
     counts = dict(read.counts)
     incremental = read.mode == "incremental"
-    con.execute(f"create or replace table {carried} (k varchar)")
+    con.execute(f"create or replace temp table {carried} (k varchar)")
     if incremental:
         # Keys of the base night's state still in the source and not read tonight: their versions (and their
         # `loaded` quarantine rows) carry over; every other key of that state may close tonight.
@@ -572,13 +599,13 @@ def _write_night(
             where h._key in (select trim(k) from {names["scan"]})
                 and h._key not in (select trim({key}) from {landing} where trim({key}) is not null)
         """)
-        con.execute(f"create or replace table {scope} as select _key as k from ({state}) where _key not in ("
+        con.execute(f"create or replace temp table {scope} as select _key as k from ({state}) where _key not in ("
                     f"select k from {carried})")  # fmt: skip
     _identify_rejected(con, landing, issues, rejected, key, carried)
     row_hash = history.hash_sql(contract.raw_columns)
     key_expr = f"trim({key})" if key else "_hash || '#' || row_number() over (partition by _hash order by _row)"
     con.execute(f"""
-        create or replace table {loaded} as
+        create or replace temp table {loaded} as
         select * exclude (_as_of, _extracted_at), {key_expr} as _key from (
             select *, {row_hash} as _hash from {landing} where _row not in (select _row from {rejected})
         )
@@ -762,7 +789,7 @@ def _identify_rejected(con, landing: str, issues: str, rejected: str, key: str |
     every read, whole or incremental, reads all of them); the k-th repeat of a key K becomes `K#k` (k ≥ 2).
     Should such a name be taken by another key (read tonight or carried over), `#` is appended until it is not.
     """
-    con.execute(f"create or replace table {rejected} (_row bigint, source_record_id varchar, synthetic boolean)")
+    con.execute(f"create or replace temp table {rejected} (_row bigint, source_record_id varchar, synthetic boolean)")
     if not key:
         return
     con.execute(f"""
@@ -782,6 +809,8 @@ def _identify_rejected(con, landing: str, issues: str, rejected: str, key: str |
             where kind = 'key' group by _row
         ) as reasons using (_row)
     """)
+    if not con.execute(f"select count(*) from {rejected}").fetchone()[0]:
+        return
     real_keys = (
         f"select trim({key}) from {landing} where _row not in (select _row from {rejected} where synthetic)"
         f" union all select k from {carried}"

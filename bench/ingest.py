@@ -115,24 +115,50 @@ def main() -> None:
     parser.add_argument("--as-of", default="2026-11-25")
     parser.add_argument("--incremental", action="store_true", help="full night, changes, incremental night")
     parser.add_argument("--changed", type=float, default=0.01, help="share of rows changed between the nights")
+    parser.add_argument("--keep", action="store_true", help="ingest into --warehouse as it is (a later night)")
+    parser.add_argument("--tables", help="comma-separated raw names (default: all nine)")
+    parser.add_argument("--profile", type=Path, help="write a cProfile of the run here (pstats)")
     args = parser.parse_args()
+    if args.profile:
+        import cProfile
+
+        profiler = cProfile.Profile()
+        profiler.enable()
+        try:
+            _run(args)
+        finally:
+            profiler.disable()
+            profiler.dump_stats(args.profile)
+        return
+    _run(args)
+
+
+def _run(args) -> None:
+    """One command of main()."""
     if args.incremental:
         incremental(args.sources, args.warehouse.with_suffix(".d"), args.changed, dt.date.fromisoformat(args.as_of))
         return
-    args.warehouse.unlink(missing_ok=True)
+    if not args.keep:
+        args.warehouse.unlink(missing_ok=True)
     con = duckdb.connect(str(args.warehouse))
     as_of = dt.date.fromisoformat(args.as_of)
-    total_rows, started = 0, time.perf_counter()
-    print(f"{'table':<34}{'rows':>12}{'quarantined':>13}{'seconds':>10}{'rows/s':>12}  reader")
+    total_rows, started, cpu_started = 0, time.perf_counter(), _cpu()
+    print(f"{'table':<34}{'mode':>12}{'rows':>12}{'quarantined':>13}{'seconds':>10}{'CPU s':>8}{'rows/s':>12}  reader")
+    chosen = set(args.tables.split(",")) if args.tables else None
     for contract in CONTRACTS:
+        if chosen and contract.raw_name not in chosen:
+            continue
         url = f"sqlite:///{args.sources / f'{contract.source}.sqlite'}"
+        cpu = _cpu()
         stats = ingest_table(con, contract.source, url, contract, as_of)
         total_rows += stats.rows_read
         print(
-            f"{contract.raw_name:<34}{stats.rows_read:>12,}{stats.rows_quarantined:>13,}{stats.seconds:>10.2f}"
-            f"{stats.rows_per_second:>12,.0f}  {stats.reader}"
+            f"{contract.raw_name:<34}{stats.mode:>12}{stats.rows_read:>12,}{stats.rows_quarantined:>13,}"
+            f"{stats.seconds:>10.2f}{_cpu() - cpu:>8.2f}{stats.rows_per_second:>12,.0f}  {stats.reader}",
+            flush=True,
         )
     seconds = time.perf_counter() - started
+    print(f"CPU seconds (process, all threads): {_cpu() - cpu_started:.2f}")
     peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"{'total':<34}{total_rows:>12,}{'':>13}{seconds:>10.2f}{total_rows / seconds:>12,.0f}")
     print(f"peak RSS: {peak_mib:,.0f} MiB")

@@ -33,6 +33,19 @@ def _is_timestamp(s: pd.Series) -> pd.Series:
     return s.isna() | (shaped & parsed)
 
 
+# A sufficient condition for each type check, in DuckDB SQL (ASCII digits, years 1000-9999, a real calendar
+# date): every value it accepts the pandera check accepts too. Ingestion evaluates it over the whole table in
+# one vectorised pass and hands only the rows it does not accept to the pandera schema, which stays the
+# contract and decides (and words) every failure. `{c}` is the column.
+_SQL_SURELY_VALID = {
+    INTEGER: "regexp_full_match({c}, '[+-]?[0-9]+')",
+    DATE: "(regexp_full_match({c}, '[1-9][0-9]{{3}}-[0-9]{{2}}-[0-9]{{2}}')"
+    " and try_strptime({c}, '%Y-%m-%d') is not null)",
+    TIMESTAMP: "(regexp_full_match({c}, '[1-9][0-9]{{3}}-[0-9]{{2}}-[0-9]{{2}}"
+    "([ T][0-9]{{2}}:[0-9]{{2}}(:[0-9]{{2}}([.][0-9]+)?)?)?([+-][0-9]{{2}}(:?[0-9]{{2}})?|Z)?')"
+    " and try_strptime(left({c}, 10), '%Y-%m-%d') is not null)",
+}
+
 _TYPE_CHECKS = {
     INTEGER: pa.Check(_is_integer, name="is_integer", error="not an integer"),
     DATE: pa.Check(_is_date, name="is_date", error="not a date (YYYY-MM-DD)"),
@@ -65,6 +78,26 @@ class TableContract:
     def raw_columns(self) -> list[str]:
         """Column names as they are in `raw` (lower case)."""
         return [name.lower() for name, _ in self.columns]
+
+    @property
+    def typed_columns(self) -> list[str]:
+        """Raw names of the columns whose text the contract checks (INTEGER, DATE, TIMESTAMP)."""
+        return [name.lower() for name, family in self.columns if family in _SQL_SURELY_VALID]
+
+    def sql_needs_check(self, alias: str = "") -> str | None:
+        """DuckDB SQL true for a row that the pandera type checks must look at (None: no typed column).
+
+        False only where every typed value is NULL or surely valid (`_SQL_SURELY_VALID`): such a row passes the
+        pandera checks, so the schema need only validate the rows this selects.
+        """
+        prefix = f"{alias}." if alias else ""
+        parts = []
+        for name, family in self.columns:
+            if family in _SQL_SURELY_VALID:
+                column = prefix + name.lower()
+                sure = _SQL_SURELY_VALID[family].format(c=column)
+                parts.append(f"({column} is not null and not coalesce({sure}, false))")
+        return " or ".join(parts) if parts else None
 
     def schema(self, check_keys: bool = True) -> pa.DataFrameSchema:
         """The pandera schema checked on raw text rows (columns in lower case).
