@@ -200,7 +200,8 @@ order by commune_code, source, source_record_id, rule_code
 """
 
 
-MEMORY_LIMIT = "1GB"  # DuckDB's own memory while the report runs (it spills to a scratch folder beyond)
+MEMORY_LIMIT = "3GB"  # DuckDB's own memory while the report runs (it spills to a scratch folder beyond);
+# 1 GB failed on the province's second night (the findings' joins could not pin their blocks)
 
 
 def connect(warehouse: Path, scratch: Path):
