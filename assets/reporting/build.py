@@ -19,10 +19,12 @@ import datetime as dt
 import gzip
 import html
 import json
+import multiprocessing
 import os
 import re
 import shutil
 import tempfile
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -55,10 +57,12 @@ from assets.reporting.refs import reference_key
 
 HERE = Path(__file__).resolve().parent
 AMBER_POINTS = 5.0  # below target by at most this many points: amber; more: red
+ROWS_GZIP_LEVEL = 6  # level 9 took 3x the CPU (1.4 s a commune at province) for a few % smaller scripts
 PAGE_ROWS = 50  # rows of a group shown at a time on a commune page (every row reachable by paging)
 TIMEZONE = ZoneInfo("Asia/Ho_Chi_Minh")
 KEEP_NIGHTS_ENV = "DOISOAT_REPORT_KEEP_NIGHTS"
 KEEP_NIGHTS_DEFAULT = 30
+WORKERS_ENV = "DOISOAT_REPORT_WORKERS"
 BUCKET_LABELS = {
     UNKNOWN: ("Chưa xác định xã/phường", "Commune unknown"),
     OUTSIDE: ("Ngoài tỉnh", "Outside the province"),
@@ -410,10 +414,21 @@ def page_rows(
             "open_nights": open_nights(frame, as_of),
         }
     )
-    by_group = dict(iter(table.groupby(["source", "rule_code"], sort=False)))
-    parts = [by_group[(g["source"], g["rule_code"])][ROW_COLUMNS].to_json(orient="values") for g in groups]
+    # one stable sort by group, then one JSON text per group from a slice of the rows (pandas' per-group
+    # selection and `to_json` cost ~15 ms a group, a province has thousands of groups)
+    order = {(g["source"], g["rule_code"]): i for i, g in enumerate(groups)}
+    position = pd.Series(list(zip(table["source"], table["rule_code"], strict=True)), index=table.index).map(order)
+    table = table.assign(_group=position.to_numpy()).sort_values("_group", kind="stable")
+    rows = list(zip(*(_json_values(table[column]) for column in ROW_COLUMNS), strict=True))
+    bounds = table["_group"].searchsorted(list(range(len(groups) + 1)), side="left")
+    parts = [json.dumps(rows[bounds[i] : bounds[i + 1]], separators=(",", ":")) for i in range(len(groups))]
     text = '{"columns":' + json.dumps(ROW_COLUMNS) + ',"groups":[' + ",".join(parts) + "]}"
-    return gzip.compress(text.encode("utf-8"), compresslevel=9, mtime=0)
+    return gzip.compress(text.encode("utf-8"), compresslevel=ROWS_GZIP_LEVEL, mtime=0)
+
+
+def _json_values(column: pd.Series) -> list:
+    """A column as Python values for `json.dumps` (NaN and NA as None: JSON null, as pandas' to_json wrote)."""
+    return column.astype(object).where(column.notna(), None).tolist()
 
 
 def write_rows_script(path: Path, payload: bytes) -> None:
@@ -734,59 +749,19 @@ def _build(con, warehouse: Path, as_of: dt.date, out_dir: Path, masked: bool, gx
             encoding="utf-8",
         )
 
-        commune_template = env.get_template("commune.html.j2")
-        for commune in communes:
-            code = commune["code"]
-            rows = data.commune_rows[data.commune_rows["scope_code"] == code] if not commune["bucket"] else None
-            commune_indicators = (
-                _indicator_rows(rows, data.indicators, history=commune_histories.get(code), stale=stale)
-                if rows is not None
-                else []
-            )
-            commune_scorecard, commune_matrix = _scorecard(commune_indicators)
-            frame = data.findings.commune(code)  # one commune's rows at a time
-            commune_rules = _rule_counts(
-                data.commune_rule_counts[data.commune_rule_counts["commune"] == code], data.rules
-            )
-            groups = _exception_groups(frame, rules)
-            if groups:
-                write_rows_script(
-                    work / "communes" / f"{code}.rows.js",
-                    page_rows(frame, groups, names if code == OUTSIDE else None, as_of=as_of),
-                )
-            outside = (
-                frame.groupby("commune_code").size().sort_values(ascending=False).head(20) if code == OUTSIDE else None
-            )
-            page = commune_template.render(
-                **base,
-                root="../",
-                commune=commune,
-                indicators=commune_indicators,
-                fix_first=_commune_fix_first(commune_indicators, commune_rules),
-                changes=change_rows(change_counts, data.rules, code),
-                change_totals=change_totals(change_counts, code),
-                scorecard=commune_scorecard,
-                rules=commune_rules,
-                groups=groups,
-                exceptions_total=len(frame),
-                page_rows=PAGE_ROWS,
-                row_labels=_row_labels(code, commune["bucket"], groups),
-                outside=[{"code": c, "name": names.get(c, c), "findings": int(n)} for c, n in outside.items()]
-                if outside is not None
-                else None,
-                chart_rules=_chart_pair(
-                    charts.rules_bar,
-                    pd.DataFrame(commune_rules)[["rule_code", "criterion", "findings"]],
-                    div_id="rules",
-                    title=("Số lỗi theo quy tắc", "Findings by rule"),
-                )
-                if commune_rules
-                else None,
-                chart_scorecard=_chart_pair(charts.scorecard_heatmap, commune_matrix, div_id="scorecard")
-                if not commune_matrix.empty
-                else None,
-            )
-            (work / "communes" / f"{code}.html").write_text(page, encoding="utf-8")
+        pages = _CommunePages(
+            template=env.get_template("commune.html.j2"),
+            work=work,
+            base=base,
+            as_of=as_of,
+            names=names,
+            rules=rules,
+            data=data,
+            histories=commune_histories,
+            stale=stale,
+            change_counts=change_counts,
+        )
+        render_communes(pages, communes, data.findings.commune)
 
         n_files = sum(1 for p in work.rglob("*") if p.is_file())
         if final_dir.exists():
@@ -798,6 +773,112 @@ def _build(con, warehouse: Path, as_of: dt.date, out_dir: Path, masked: bool, gx
     return BuildSummary(
         index=final_dir / "index.html", communes=len(communes), findings=data.totals["findings"], files=n_files
     )
+
+
+@dataclass
+class _CommunePages:
+    """What every commune page needs besides its own findings (shared with the worker processes by fork)."""
+
+    template: object
+    work: Path
+    base: dict
+    as_of: dt.date
+    names: dict[str, str]
+    rules: pd.DataFrame
+    data: ReportData
+    histories: dict
+    stale: dict[str, dt.date]
+    change_counts: pd.DataFrame
+
+
+_PAGES: _CommunePages | None = None  # set in the parent before the workers fork
+
+
+def _commune_page(commune: dict, frame: pd.DataFrame, ctx: _CommunePages | None = None) -> None:
+    """Write one commune's page and its rows script (`frame`: the commune's findings, in the report's order)."""
+    ctx = ctx or _PAGES
+    code = commune["code"]
+    rows = ctx.data.commune_rows[ctx.data.commune_rows["scope_code"] == code] if not commune["bucket"] else None
+    commune_indicators = (
+        _indicator_rows(rows, ctx.data.indicators, history=ctx.histories.get(code), stale=ctx.stale)
+        if rows is not None
+        else []
+    )
+    commune_scorecard, commune_matrix = _scorecard(commune_indicators)
+    commune_rules = _rule_counts(
+        ctx.data.commune_rule_counts[ctx.data.commune_rule_counts["commune"] == code], ctx.data.rules
+    )
+    groups = _exception_groups(frame, ctx.rules)
+    if groups:
+        write_rows_script(
+            ctx.work / "communes" / f"{code}.rows.js",
+            page_rows(frame, groups, ctx.names if code == OUTSIDE else None, as_of=ctx.as_of),
+        )
+    outside = frame.groupby("commune_code").size().sort_values(ascending=False).head(20) if code == OUTSIDE else None
+    page = ctx.template.render(
+        **ctx.base,
+        root="../",
+        commune=commune,
+        indicators=commune_indicators,
+        fix_first=_commune_fix_first(commune_indicators, commune_rules),
+        changes=change_rows(ctx.change_counts, ctx.data.rules, code),
+        change_totals=change_totals(ctx.change_counts, code),
+        scorecard=commune_scorecard,
+        rules=commune_rules,
+        groups=groups,
+        exceptions_total=len(frame),
+        page_rows=PAGE_ROWS,
+        row_labels=_row_labels(code, commune["bucket"], groups),
+        outside=[{"code": c, "name": ctx.names.get(c, c), "findings": int(n)} for c, n in outside.items()]
+        if outside is not None
+        else None,
+        chart_rules=_chart_pair(
+            charts.rules_bar,
+            pd.DataFrame(commune_rules)[["rule_code", "criterion", "findings"]],
+            div_id="rules",
+            title=("Số lỗi theo quy tắc", "Findings by rule"),
+        )
+        if commune_rules
+        else None,
+        chart_scorecard=_chart_pair(charts.scorecard_heatmap, commune_matrix, div_id="scorecard")
+        if not commune_matrix.empty
+        else None,
+    )
+    (ctx.work / "communes" / f"{code}.html").write_text(page, encoding="utf-8")
+
+
+def report_workers() -> int:
+    """Processes rendering the commune pages: `DOISOAT_REPORT_WORKERS`, else the machine's cores (at most 4)."""
+    value = os.environ.get(WORKERS_ENV, "").strip()
+    if value.isdigit() and int(value) > 0:
+        return int(value)
+    return max(1, min(4, os.cpu_count() or 1))
+
+
+def render_communes(ctx: _CommunePages, communes: list[dict], read_findings) -> None:
+    """Render every commune page; the parent reads each commune's findings from DuckDB and forked workers
+    render (pandas, gzip, Jinja, plotly: Python-bound), a bounded number of communes in flight."""
+    global _PAGES
+    workers = report_workers()
+    if workers == 1 or len(communes) < 2:
+        for commune in communes:
+            _commune_page(commune, read_findings(commune["code"]), ctx)
+        return
+    _PAGES = ctx
+    try:
+        pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork"))
+        with pool:
+            pending: set = set()
+            for commune in communes:
+                pending.add(pool.submit(_commune_page, commune, read_findings(commune["code"])))
+                if len(pending) >= 2 * workers:
+                    done, pending = wait(pending, return_when=FIRST_COMPLETED)
+                    for future in done:
+                        future.result()
+            for future in pending:
+                future.result()
+    finally:
+        _PAGES = None
 
 
 def _totals(data: ReportData, communes: list[dict]) -> dict:

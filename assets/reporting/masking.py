@@ -44,8 +44,13 @@ def mask_id_sql(column: str) -> str:
     )
 
 
-def mask_name_sql(column: str) -> str:
-    words = f"string_split(regexp_replace(trim(nfc_normalize({column})), '\\s+', ' ', 'g'), ' ')"
+def name_words_sql(column: str) -> str:
+    """The words of a name (NFC, single spaces) as a DuckDB list: computed once, used by `mask_words_sql`."""
+    return f"string_split(regexp_replace(trim(nfc_normalize({column})), '\\s+', ' ', 'g'), ' ')"
+
+
+def mask_words_sql(column: str, words: str) -> str:
+    """`mask_name_sql` given the name's words already split (`words`: a column or `name_words_sql`)."""
     given = f"({words})[-1]"
     proper_given = (
         f"case when {given} = upper({given}) or {given} = lower({given})"
@@ -57,3 +62,7 @@ def mask_name_sql(column: str) -> str:
         f" when len({words}) = 1 then {proper_given}"
         f" else array_to_string({initials}, ' ') || ' ' || {proper_given} end"
     )
+
+
+def mask_name_sql(column: str) -> str:
+    return mask_words_sql(column, name_words_sql(column))
