@@ -89,6 +89,10 @@ def score(con, splink_model: dict[str, Any], master_view: str, records_view: str
     # the gamma columns (the review queue's evidence) are kept only with the matching columns
     settings = {**splink_model, "retain_matching_columns": True}
     linker = make_linker(db_api, master_view, records_view, settings)
+    # Blocked pairs computed first and registered: Splink's DuckDB predict then reads only the input rows
+    # that are in a pair (its source-pruned path) instead of joining the pairs to both whole inputs.
+    blocked = linker.inference.compute_blocked_pairs_for_predict()
+    linker.table_management.register_blocked_pairs_for_predict(blocked)
     predictions = linker.inference.predict(threshold_match_probability=CANDIDATE_FLOOR, warning_mode="never")
     gammas = ",\n".join(f"gamma_{c}" for c in COMPARISON_NAMES)
     con.execute(
