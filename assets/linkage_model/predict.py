@@ -27,6 +27,7 @@ from .scoring import (
     scale_commune_u,
     scale_prior,
     score,
+    term_frequency_tables,
 )
 
 __all__ = ["LINKS_TABLE", "REVIEW_TABLE", "DECISIONS_TABLE", "link_night", "record_decision", "normalise_sql"]
@@ -98,7 +99,8 @@ def link_night(
 
         clock = time.perf_counter()
         candidates = f"{WORK_SCHEMA}.candidates"
-        result.candidate_pairs = score(con, splink_model, *views, candidates)
+        tf_tables = term_frequency_tables(con, splink_model, master, records)
+        result.candidate_pairs = score(con, splink_model, *views, candidates, tf_tables=tf_tables)
         result.seconds["predict"] = time.perf_counter() - clock
 
         clock = time.perf_counter()
@@ -140,7 +142,9 @@ def link_night(
 
         if holdout_size > 0:
             clock = time.perf_counter()
-            result.holdout = holdout_evaluation(con, splink_model, thresholds, staging, WORK_SCHEMA, holdout_size)
+            result.holdout = holdout_evaluation(
+                con, splink_model, thresholds, staging, WORK_SCHEMA, holdout_size, tf_tables=tf_tables
+            )
             result.seconds["holdout"] = time.perf_counter() - clock
         if reports_dir is not None:
             from .charts import write_charts
