@@ -51,18 +51,41 @@ def curve_sql(best: str, n_total: int, thresholds: tuple[float, ...] = CURVE_THR
     """
 
 
+def blocking_neighbours_sql(splink_model: dict[str, Any], master: str, records: str) -> str:
+    """The master rows some blocking rule pairs with a record of `records` (the only ones Splink can score)."""
+    rules = [rule["blocking_rule"] for rule in splink_model["blocking_rules_to_generate_predictions"]]
+    exists = "\n        or ".join(f"exists (select 1 from {records} as r where {rule})" for rule in rules)
+    return f"select l.* from {master} as l\n    where {exists}"
+
+
 def holdout_evaluation(
-    con, splink_model: dict[str, Any], thresholds: Thresholds, staging: str, schema: str, size: int
+    con,
+    splink_model: dict[str, Any],
+    thresholds: Thresholds,
+    staging: str,
+    schema: str,
+    size: int,
+    tf_tables: dict[str, str] | None = None,
 ) -> dict[str, Any]:
-    """Precision/recall curve on up to `size` ID-linked records scored without their ID (numbers only)."""
+    """Precision/recall curve on up to `size` ID-linked records scored without their ID (numbers only).
+
+    With `tf_tables` (the night's term frequencies) only the master rows a blocking rule pairs with a held-out
+    record are read: the same candidate pairs, scored with the night's frequencies, without a pass over the
+    whole master.
+    """
     holdout = f"{schema}.lk_holdout"
     con.execute(f"create or replace table {holdout} as {holdout_sql(size, staging)}")
     n = con.execute(f"select count(*) from {holdout}").fetchone()[0]
     if n == 0:
         return {"records": 0}
-    views = splink_views(con, schema, f"{schema}.lk_master", holdout, suffix="_holdout")
+    master = f"{schema}.lk_master"
+    if tf_tables:
+        neighbours = blocking_neighbours_sql(splink_model, f"{schema}.lk_master", holdout)
+        master = f"{schema}.lk_master_holdout"
+        con.execute(f"create or replace table {master} as {neighbours}")
+    views = splink_views(con, schema, master, holdout, suffix="_holdout")
     candidates = f"{schema}.holdout_candidates"
-    score(con, splink_model, *views, candidates)
+    score(con, splink_model, *views, candidates, tf_tables=tf_tables)
     best = f"{schema}.holdout_best"
     con.execute(
         f"""

@@ -27,6 +27,7 @@ from .scoring import (
     scale_commune_u,
     scale_prior,
     score,
+    term_frequency_tables,
 )
 
 __all__ = ["LINKS_TABLE", "REVIEW_TABLE", "DECISIONS_TABLE", "link_night", "record_decision", "normalise_sql"]
@@ -98,7 +99,8 @@ def link_night(
 
         clock = time.perf_counter()
         candidates = f"{WORK_SCHEMA}.candidates"
-        result.candidate_pairs = score(con, splink_model, *views, candidates)
+        tf_tables = term_frequency_tables(con, splink_model, master, records)
+        result.candidate_pairs = score(con, splink_model, *views, candidates, tf_tables=tf_tables)
         result.seconds["predict"] = time.perf_counter() - clock
 
         clock = time.perf_counter()
@@ -111,6 +113,8 @@ def link_night(
         stale_cte = f"select source, source_record_id, personal_id, decision from {decisions} where not stands"
         scored = f"{WORK_SCHEMA}.scored"
         con.execute(f"create or replace table {scored} as {normalise_sql(candidates, rejected_cte)}")
+        result.seconds["normalise"] = time.perf_counter() - clock
+        clock = time.perf_counter()
         result.rejected_pairs_excluded = con.execute(
             f"""select count(*) from {candidates} c join ({rejected_cte}) r
                 on c.record_uid = r.source || ':' || r.source_record_id and c.personal_id = r.personal_id"""
@@ -130,18 +134,24 @@ def link_night(
         result.review_queue_pairs, result.review_queue_records = con.execute(
             f"select count(*), count(distinct (source, source_record_id)) from {REVIEW_TABLE}"
         ).fetchone()
-        if review_dir is not None:
-            result.review_workbooks = [str(p) for p in write_workbooks(con, records, master, review_dir)]
         result.seconds["decide"] = time.perf_counter() - clock
+        if review_dir is not None:
+            clock = time.perf_counter()
+            result.review_workbooks = [str(p) for p in write_workbooks(con, records, master, review_dir)]
+            result.seconds["workbooks"] = time.perf_counter() - clock
 
         if holdout_size > 0:
             clock = time.perf_counter()
-            result.holdout = holdout_evaluation(con, splink_model, thresholds, staging, WORK_SCHEMA, holdout_size)
+            result.holdout = holdout_evaluation(
+                con, splink_model, thresholds, staging, WORK_SCHEMA, holdout_size, tf_tables=tf_tables
+            )
             result.seconds["holdout"] = time.perf_counter() - clock
         if reports_dir is not None:
             from .charts import write_charts
 
+            clock = time.perf_counter()
             result.charts = [str(p) for p in write_charts(splink_model, thresholds, result.holdout, reports_dir)]
+            result.seconds["charts"] = time.perf_counter() - clock
     finally:
         con.execute(f"drop schema if exists {WORK_SCHEMA} cascade")
     return result

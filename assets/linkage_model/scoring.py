@@ -80,8 +80,56 @@ def level_labels(splink_model: dict[str, Any]) -> dict[str, dict[int, str]]:
     return out
 
 
-def score(con, splink_model: dict[str, Any], master_view: str, records_view: str, out_table: str) -> int:
-    """Score blocked pairs; write (record_uid, personal_id, match_weight, gammas) to `out_table`."""
+def tf_columns(splink_model: dict[str, Any]) -> list[str]:
+    """The columns whose term frequencies the model's levels use."""
+    return sorted(
+        {
+            level["tf_adjustment_column"]
+            for comparison in splink_model["comparisons"]
+            for level in comparison["comparison_levels"]
+            if level.get("tf_adjustment_column")
+        }
+    )
+
+
+def term_frequency_tables(con, splink_model: dict[str, Any], master: str, records: str) -> dict[str, str]:
+    """Tonight's term-frequency lookups over master + residue, as Splink computes them; {column: table}.
+
+    Kept in the work schema so that the ID hold-out is scored with the night's frequencies (and need not
+    re-read the whole master to compute them again).
+    """
+    tables = {}
+    for column in tf_columns(splink_model):
+        table = f"tf_{column}"
+        con.execute(
+            f"""
+            create or replace table {WORK_SCHEMA}.{table} as
+            with both_inputs as (
+                select {column} from {master} union all select {column} from {records}
+            )
+            select {column}, cast(count(*) as float8) / (select count({column}) from both_inputs) as tf_{column}
+            from both_inputs
+            where {column} is not null
+            group by {column}
+            """
+        )
+        tables[column] = table
+    return tables
+
+
+def score(
+    con,
+    splink_model: dict[str, Any],
+    master_view: str,
+    records_view: str,
+    out_table: str,
+    tf_tables: dict[str, str] | None = None,
+) -> int:
+    """Score blocked pairs; write (record_uid, personal_id, match_weight, gammas) to `out_table`.
+
+    `tf_tables` ({column: table in the work schema}) are used as the term-frequency lookups instead of
+    Splink computing them from the two inputs.
+    """
     from splink import DuckDBAPI
 
     # its own cursor (DuckDB 2 allows one open result per cursor), its work tables in the work schema
@@ -89,6 +137,8 @@ def score(con, splink_model: dict[str, Any], master_view: str, records_view: str
     # the gamma columns (the review queue's evidence) are kept only with the matching columns
     settings = {**splink_model, "retain_matching_columns": True}
     linker = make_linker(db_api, master_view, records_view, settings)
+    for column, table in (tf_tables or {}).items():
+        linker.table_management.register_term_frequency_lookup(db_api.register(table), column)
     predictions = linker.inference.predict(threshold_match_probability=CANDIDATE_FLOOR, warning_mode="never")
     gammas = ",\n".join(f"gamma_{c}" for c in COMPARISON_NAMES)
     con.execute(

@@ -256,3 +256,30 @@ def test_result_holds_numbers_only(world):
         if name in ("seconds", "thresholds", "holdout", "charts", "review_workbooks"):  # numbers, paths
             continue
         assert isinstance(value, int), name
+
+
+def test_night_term_frequencies_and_blocking_neighbours_change_no_score(world):
+    """Registered frequencies score as Splink's own; the master cut to blocking neighbours loses no pair."""
+    from assets.linkage_model.evaluation import blocking_neighbours_sql
+    from assets.linkage_model.features import build_inputs, splink_views
+    from assets.linkage_model.scoring import WORK_SCHEMA, score, term_frequency_tables
+
+    con, _, _ = world
+    splink_model, _, _ = load_model()
+    master, records = build_inputs(con, WORK_SCHEMA)
+    views = splink_views(con, WORK_SCHEMA, master, records)
+    tf_tables = term_frequency_tables(con, splink_model, master, records)
+    rows = "select * from {} order by record_uid, personal_id"
+    score(con, splink_model, *views, f"{WORK_SCHEMA}.own")
+    score(con, splink_model, *views, f"{WORK_SCHEMA}.registered", tf_tables=tf_tables)
+    own = con.execute(rows.format(f"{WORK_SCHEMA}.own")).fetchall()
+    assert len(own) > 50 and own == con.execute(rows.format(f"{WORK_SCHEMA}.registered")).fetchall()
+    neighbours = f"{WORK_SCHEMA}.neighbours"
+    con.execute(f"create table {neighbours} as {blocking_neighbours_sql(splink_model, master, records)}")
+    n_master, n_neighbours = con.execute(
+        f"select (select count(*) from {master}), count(*) from {neighbours}"
+    ).fetchone()
+    assert n_neighbours < n_master
+    cut = splink_views(con, WORK_SCHEMA, neighbours, records, suffix="_cut")
+    score(con, splink_model, *cut, f"{WORK_SCHEMA}.cut", tf_tables=tf_tables)
+    assert own == con.execute(rows.format(f"{WORK_SCHEMA}.cut")).fetchall()
