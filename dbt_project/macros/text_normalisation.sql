@@ -79,7 +79,16 @@
     {%- for old, new in pairs -%}
         {%- set ns.expr = "replace(" ~ ns.expr ~ ", '" ~ old ~ "', '" ~ new ~ "')" -%}
     {%- endfor -%}
-    trim({{ ns.expr }})
+    {#-
+      The 80 replace() calls cost ~3 s per million names; most names hold none of the patterns. One regular
+      expression match (~0.2 s per million) finds those that may: the first replacement that changes a
+      string acts on the original, so it is enough to look for the patterns' left sides in the original.
+    -#}
+    case
+        when {{ regexp_like(col, 'o[àáảãạèéẻẽẹ]([ -]|$)|u[ỳýỷỹỵ]([ -]|$)|q[ùúủũụ]y([ -]|$)') }}
+            then trim({{ ns.expr }})
+        else trim({{ col }})
+    end
 {%- endmacro %}
 
 
@@ -94,7 +103,12 @@
 {% macro default__normalize_vn_name(col) -%}
     {%- set folded = "lower(" ~ nfc_normalize(col) ~ ")" -%}
     {#- every kind of white space (incl. no-break and ideographic spaces) becomes one space -#}
-    {%- set spaced = "trim(" ~ regexp_replace_all(folded, '[\\s\\x{00a0}\\x{2000}-\\x{200a}\\x{3000}]+', ' ') ~ ")" -%}
+    {#- the replace runs only where there is something to replace: two white-space characters in a row, or one
+        other than a plain space (a match costs ~1/5 of a replace) -#}
+    {%- set ws = '\\s\\x{00a0}\\x{2000}-\\x{200a}\\x{3000}' -%}
+    {%- set odd_ws = '\\t\\n\\f\\r\\x{00a0}\\x{2000}-\\x{200a}\\x{3000}' -%}
+    {%- set spaced = "trim(case when " ~ regexp_like(folded, '[' ~ ws ~ ']{2}|[' ~ odd_ws ~ ']') ~ " then "
+        ~ regexp_replace_all(folded, '[' ~ ws ~ ']+', ' ') ~ " else " ~ folded ~ " end)" -%}
     nullif({{ vn_tone_convention(spaced) }}, '')
 {%- endmacro %}
 
@@ -122,7 +136,17 @@
 {%- endmacro %}
 
 {% macro name_middle(col) -%}
+    {{ return(adapter.dispatch('name_middle', 'doisoat')(col)) }}
+{%- endmacro %}
+
+{% macro default__name_middle(col) -%}
     nullif(regexp_extract({{ col }}, '^[^ ]+ (.+) [^ ]+$', 1), '')
+{%- endmacro %}
+
+{#- the same on a normalised name (trimmed, single spaces): the words but the first and last; the capturing
+    regexp costs ~1.2 s per million names, the split ~0.3 s -#}
+{% macro duckdb__name_middle(col) -%}
+    nullif(array_to_string(string_split({{ col }}, ' ')[2:-2], ' '), '')
 {%- endmacro %}
 
 {% macro name_given(col) -%}

@@ -1,8 +1,8 @@
 {#-
-  The master's citizens (every staging column, materialised once so that the rules do not re-normalise
-  1.5 million names view by view) with their age class at the as-of date: from full (day-precision) birth
-  dates only, not after the as-of date. Under 16 follows the Law on Children: born after the date 16 years
-  before the as-of date (a child born exactly 16 years before is 16). Partial or missing birth dates give no
+  The master's citizens (every staging column; a view, as the staging model is a table normalised once) with
+  their age class at the as-of date: from full (day-precision) birth dates only, not after the as-of date.
+  Under 16 follows the Law on Children: born after the date 16 years before the as-of date (a child born
+  exactly 16 years before is 16). Partial or missing birth dates give no
   age (has_age false, is_under_16 false).
 -#}
 with
