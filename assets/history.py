@@ -30,6 +30,7 @@ import datetime as dt
 import os
 from dataclasses import dataclass
 
+from assets.resources import table_exists
 from expectations.contracts import TableContract
 
 COMMITTED = ("published", "complete")
@@ -88,11 +89,7 @@ def ensure_tables(con, contract: TableContract) -> None:
 
 
 def _has_night_status(con) -> bool:
-    return bool(
-        con.execute(
-            "select count(*) from information_schema.tables where table_schema = 'meta' and table_name = 'night_status'"
-        ).fetchone()[0]
-    )
+    return table_exists(con, "meta", "night_status")
 
 
 def committed_states(con, contract: TableContract) -> list[tuple[dt.date, dt.date, str | None]]:

@@ -5,6 +5,7 @@ commune and rule (counts of the table), new and long-open rows, stale sources. C
 import base64
 import datetime as dt
 import gzip
+import html
 import json
 import re
 import shutil
@@ -140,3 +141,23 @@ def test_stale_source_is_marked_with_its_last_good_night(changed):
     tagged = set(re.findall(r'<tr data-indicator="([a-z_0-9]+)"[^>]*>(?:(?!</tr>).)*data-stale-since="', index, re.S))
     assert tagged and all(code.startswith("social_") or code.startswith("social") for code in tagged)
     assert "social_reconciled" in tagged and not any(code.startswith("vaccination") for code in tagged)
+
+
+def test_changes_table_says_what_each_rule_means(changed):
+    """Each row of the changes table carries its rule's description from the catalogue, in both languages."""
+    warehouse, _as_of, report = changed
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        rules = dict(
+            ((code), (vi, en))
+            for code, vi, en in con.execute(
+                "select rule_code, description_vi, description_en from reference.rules"
+            ).fetchall()
+        )
+    index = (report / "index.html").read_text(encoding="utf-8")
+    table = re.search(r'<table id="changes-table">(.*?)</table>', index, re.S)[1]
+    rows = re.findall(r'<tr data-rule="([A-Z_]+)".*?</tr>', table, re.S)
+    assert rows
+    for code, row in zip(rows, re.findall(r'<tr data-rule="[A-Z_]+".*?</tr>', table, re.S), strict=True):
+        vi, en = rules[code]
+        text = html.unescape(row)
+        assert vi[:40] in text and en[:40] in text, f"rule {code}: description missing"
