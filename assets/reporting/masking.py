@@ -5,12 +5,17 @@ from __future__ import annotations
 import unicodedata
 
 
+def _missing(value: object) -> bool:
+    """None, NaN or pandas' NA: a missing value (a text such as "None" is a value, as it is to the SQL masks)."""
+    return value is None or (isinstance(value, float) and value != value) or type(value).__name__ == "NAType"
+
+
 def mask_id(value: object) -> str:
     """Keep the first three and last two characters of an ID, star the rest (short values: all stars)."""
-    if value is None:
+    if _missing(value):
         return ""
     text = str(value).strip()
-    if not text or text.lower() in {"nan", "none", "<na>"}:
+    if not text:
         return ""
     if len(text) <= 5:
         return "*" * len(text)
@@ -19,10 +24,10 @@ def mask_id(value: object) -> str:
 
 def mask_name(value: object) -> str:
     """`Nguyễn Văn An` → `N. V. An`: initials of the family and middle names, then the given name."""
-    if value is None:
+    if _missing(value):
         return ""
     words = unicodedata.normalize("NFC", str(value)).split()
-    if not words or str(value).strip().lower() in {"nan", "none", "<na>"}:
+    if not words:
         return ""
     given = words[-1]
     if given.isupper() or given.islower():  # UPPER CASE or lower-case sources: write the given name properly
