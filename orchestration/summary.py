@@ -3,20 +3,13 @@
 import datetime as dt
 from pathlib import Path
 
+from assets.resources import table_exists
+
 CRITERIA = {"dung": "đúng/correct", "du": "đủ/complete", "sach": "sạch/clean", "song": "sống/live"}
 
 
-def _exists(con, schema: str, table: str) -> bool:
-    return bool(
-        con.execute(
-            "select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
-            [schema, table],
-        ).fetchone()[0]
-    )
-
-
 def _indicator_names(con) -> dict[str, str]:
-    if not _exists(con, "reference", "indicators"):
+    if not table_exists(con, "reference", "indicators"):
         return {}
     return dict(con.execute("select indicator_code, name_en from reference.indicators").fetchall())
 
@@ -39,7 +32,7 @@ def night_summary(
 
     lines: list[str] = []
     with duckdb.connect(str(warehouse), read_only=True) as con:
-        if not _exists(con, "marts", "fct_indicators"):
+        if not table_exists(con, "marts", "fct_indicators"):
             return [f"no marts in {warehouse}"]
         below, total = below_target(con, as_of)
         names = _indicator_names(con)
@@ -51,7 +44,7 @@ def night_summary(
             others = sorted(set(warned_checks) - {code for code, _, _ in below})
             besides = f" ({', '.join(others)} besides the indicators above)" if others else ""
             lines.append(f"quality checks that warned: {len(warned_checks)}{besides}")
-        if _exists(con, "marts", "fct_findings"):
+        if table_exists(con, "marts", "fct_findings"):
             counts = dict(
                 con.execute(
                     "select criterion, count(*) from marts.fct_findings where as_of = ? group by 1", [as_of]
@@ -59,7 +52,7 @@ def night_summary(
             )
             shown = ", ".join(f"{label} {counts.get(code, 0):,}" for code, label in CRITERIA.items())
             lines.append(f"findings per criterion: {shown} (total {sum(counts.values()):,})")
-        if _exists(con, "marts", "fct_finding_changes"):
+        if table_exists(con, "marts", "fct_finding_changes"):
             changes = dict(
                 con.execute(
                     "select status, count(*) from marts.fct_finding_changes where as_of = ? group by 1", [as_of]

@@ -10,6 +10,7 @@ import pandas as pd
 
 from assets.reporting.masking import mask_id_sql, mask_words_sql, name_words_sql
 from assets.reporting.refs import reference_sql
+from assets.resources import table_exists
 from expectations.contracts import CATALOGUE
 
 SOURCES = tuple(CATALOGUE)
@@ -61,21 +62,13 @@ def _df(con, sql: str, params=None) -> pd.DataFrame:
     return con.execute(sql, params or []).df()
 
 
-def _has_table(con, schema: str, table: str) -> bool:
-    return bool(
-        con.execute(
-            "select count(*) from information_schema.tables where table_schema = ? and table_name = ?", [schema, table]
-        ).fetchone()[0]
-    )
-
-
 def kept_nights(con, as_of: dt.date) -> list[dt.date]:
     """The nights up to `as_of` in the marts, skipping those `meta.night_status` says are unfinished (failed or
     running: their marts may be partial), as `fct_finding_changes` does; `as_of` itself is always kept."""
     status = (
         " and (as_of = $as_of or as_of not in (select as_of from meta.night_status"
         " where status not in ('published', 'complete')))"
-        if _has_table(con, "meta", "night_status")
+        if table_exists(con, "meta", "night_status")
         else ""
     )
     return [
@@ -225,7 +218,7 @@ class Exceptions:
 
     def __init__(self, con, as_of: dt.date, masked: bool, province: str, ref_key: str):
         self.con = con
-        has_changes = _has_table(con, "marts", "fct_finding_changes")
+        has_changes = table_exists(con, "marts", "fct_finding_changes")
         con.execute(
             f"create or replace temp table report_exceptions as {exceptions_sql(masked, has_changes)}",
             {"as_of": as_of, "province": province, "ref_key": ref_key},
@@ -273,10 +266,7 @@ class Exceptions:
 def quarantine_counts(con, as_of: dt.date) -> pd.DataFrame:
     """Rows quarantined at ingestion this night per source, table, column and reason: counts only (the rows
     themselves hold personal data and stay in `raw._quarantine`). Empty when the table does not exist."""
-    exists = con.execute(
-        "select count(*) from information_schema.tables where table_schema = 'raw' and table_name = '_quarantine'"
-    ).fetchone()[0]
-    if not exists:
+    if not table_exists(con, "raw", "_quarantine"):
         return pd.DataFrame(columns=["source", "table_name", "column_name", "reason", "rows"])
     return _df(
         con,
@@ -288,7 +278,7 @@ def quarantine_counts(con, as_of: dt.date) -> pd.DataFrame:
 
 def change_counts(con, as_of: dt.date, province: str) -> pd.DataFrame:
     """fct_finding_changes of the night counted per commune (the findings' buckets), rule and status."""
-    if not _has_table(con, "marts", "fct_finding_changes"):
+    if not table_exists(con, "marts", "fct_finding_changes"):
         return pd.DataFrame(columns=["commune", "rule_code", "status", "n"])
     return _df(
         con,
@@ -301,7 +291,7 @@ def change_counts(con, as_of: dt.date, province: str) -> pd.DataFrame:
 def stale_sources(con, as_of: dt.date) -> pd.DataFrame:
     """Sources whose state tonight is stale (`meta.extractions`; empty when that log does not exist): the
     oldest night whose extracted state a table of the source uses, and the one-line error."""
-    if not _has_table(con, "meta", "extractions"):
+    if not table_exists(con, "meta", "extractions"):
         return pd.DataFrame(columns=["source", "state_as_of", "error"])
     return _df(
         con,
