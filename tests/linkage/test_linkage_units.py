@@ -283,3 +283,32 @@ def test_night_term_frequencies_and_blocking_neighbours_change_no_score(world):
     cut = splink_views(con, WORK_SCHEMA, neighbours, records, suffix="_cut")
     score(con, splink_model, *cut, f"{WORK_SCHEMA}.cut", tf_tables=tf_tables)
     assert own == con.execute(rows.format(f"{WORK_SCHEMA}.cut")).fetchall()
+
+
+def test_name_and_commune_block_only_plausible_birth_dates():
+    """Blocking rule 4 (same name, same commune) leaves out namesakes born years apart: the committed model's rules
+    are the code's, and its rule 4 keeps an unknown, a near and a one-digit-off birth date only."""
+    from assets.linkage_model.model import NAME_COMMUNE_PLAUSIBLE_BIRTH, blocking_rules
+
+    splink_model, _, _ = load_model(MODEL_PATH)
+    committed = [r["blocking_rule"] for r in splink_model["blocking_rules_to_generate_predictions"]]
+    assert NAME_COMMUNE_PLAUSIBLE_BIRTH in committed and len(committed) == len(blocking_rules())
+    con = duckdb.connect()
+    con.execute(
+        """create table l as select * from (values
+            (1, 'nguyen van an', '00001', date '1980-05-01', 1980),
+            (2, 'nguyen van an', '00001', date '1981-02-03', 1981),
+            (3, 'nguyen van an', '00001', date '1908-05-01', 1908),
+            (4, 'nguyen van an', '00001', date '1950-09-17', 1950),
+            (5, 'nguyen van an', '00001', null, null),
+            (6, 'nguyen van an', '00002', date '1980-05-01', 1980)
+        ) as t(id, name_unaccented, commune_code, birth_date, birth_year)"""
+    )
+    con.execute(
+        "create table r as select * from (values ('nguyen van an', '00001', date '1980-05-01', 1980))"
+        " as t(name_unaccented, commune_code, birth_date, birth_year)"
+    )
+    found = {row[0] for row in con.execute(f"select l.id from l, r where {NAME_COMMUNE_PLAUSIBLE_BIRTH}").fetchall()}
+    # same date; within a year; one digit off (1980 -> 1908 by a transposition); unknown year. Not: 30 years apart,
+    # another commune.
+    assert found == {1, 2, 3, 5}
