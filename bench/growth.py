@@ -96,6 +96,7 @@ def main() -> None:
             path = run_scale(scale, args.out.resolve(), args.as_of, given.get(scale))
         records[scale] = json.loads(path.read_text(encoding="utf-8"))
     first = records[min(records)]
+    ordered = sorted(records.items())
     people = {s: (r.get("fct_indicators_province") or {}).get("residents", {}).get("count") for s, r in records.items()}
     text = [
         "# How a night grows with the province",
@@ -106,13 +107,13 @@ def main() -> None:
         f"Machine: {first['machine'].get('cpu_model', '')}, {first['machine'].get('logical_cores', '')} cores, "
         f"{first['machine'].get('ram_gib', '')} GiB.",
         "",
-        "Residents per scale: " + ", ".join(f"×{s:g}: {people[s]:,}" if people[s] else f"×{s:g}: ?" for s in sorted(people)),
+        "Residents per scale: " + ", ".join(f"×{s:g}: {people[s] or 0:,}" for s in sorted(people)),
         "",
-        "Load before each night: " + "; ".join(f"×{s:g} `{r.get('uptime_before', '')}`" for s, r in sorted(records.items())),
+        "Load before each night: " + "; ".join(f"×{s:g} `{r.get('uptime_before', '')}`" for s, r in ordered),
         "",
         table(records),
         "",
-        "Succeeded: " + ", ".join(f"×{s:g} {'yes' if r.get('succeeded') else 'NO'}" for s, r in sorted(records.items())),
+        "Succeeded: " + ", ".join(f"×{s:g} {'yes' if r.get('succeeded') else 'NO'}" for s, r in ordered),
     ]
     page = "\n".join(text) + "\n"
     print(page)

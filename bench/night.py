@@ -249,7 +249,9 @@ def run(args: argparse.Namespace) -> dict:
         "scenario": (
             f"sources from {sources}"
             if args.sources is not None
-            else args.scenario if args.scale is None else f"province_x{args.scale:g}"
+            else args.scenario
+            if args.scale is None
+            else f"province_x{args.scale:g}"
         ),
         "as_of": args.as_of,
         "machine": machine(),
