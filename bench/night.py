@@ -188,7 +188,7 @@ def province_indicators(warehouse: Path, as_of: str) -> dict:
     return out
 
 
-def simulate_stage(scenario: str, out: Path, as_of: str, sampler: Sampler) -> dict:
+def simulate_stage(scenario, out: Path, as_of: str, sampler: Sampler) -> dict:
     """Simulate the scenario into `out` (SQLite) and measure it."""
     from simulator import simulate
 
@@ -246,7 +246,13 @@ def run(args: argparse.Namespace) -> dict:
     warehouse.unlink(missing_ok=True)
     record: dict = {
         "started_utc": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        "scenario": args.scenario if args.sources is None else f"sources from {sources}",
+        "scenario": (
+            f"sources from {sources}"
+            if args.sources is not None
+            else args.scenario
+            if args.scale is None
+            else f"province_x{args.scale:g}"
+        ),
         "as_of": args.as_of,
         "machine": machine(),
         "uptime_before": uptime(),
@@ -256,7 +262,10 @@ def run(args: argparse.Namespace) -> dict:
     windows: dict[str, list[tuple[float, float]]] = {s: [] for s in STAGES}
     t0 = time.time()
     if args.sources is None:
-        sim = simulate_stage(args.scenario, sources, args.as_of, sampler)
+        from simulator.config import scaled_province
+
+        scenario = args.scenario if args.scale is None else scaled_province(args.scale)
+        sim = simulate_stage(scenario, sources, args.as_of, sampler)
         windows["simulate"].append(sim["window"])
         record["source_rows"] = sim["rows"]
     for source in SOURCES:
@@ -421,6 +430,9 @@ def markdown(record: dict) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scenario", default="province")
+    parser.add_argument(
+        "--scale", type=float, default=None, help="simulate the calibrated province at this factor of its size"
+    )
     parser.add_argument("--sources", type=Path, default=None, help="already simulated sources (skip simulate)")
     parser.add_argument("--out", type=Path, default=Path("/tmp/doisoat-bench-night"))
     parser.add_argument("--as-of", default="2025-11-20")
