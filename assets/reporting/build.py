@@ -57,7 +57,8 @@ from assets.reporting.refs import reference_key
 
 HERE = Path(__file__).resolve().parent
 AMBER_POINTS = 5.0  # below target by at most this many points: amber; more: red
-ROWS_GZIP_LEVEL = 6  # level 9 took 3x the CPU (1.4 s a commune at province) for a few % smaller scripts
+ROWS_GZIP_LEVEL = 4  # province (bench/results/speed_report.md): level 6 took 2.1x the CPU of level 4 for
+# 8 % smaller scripts, level 9 3x that of level 6 for a few % more
 PAGE_ROWS = 50  # rows of a group shown at a time on a commune page (every row reachable by paging)
 TIMEZONE = ZoneInfo("Asia/Ho_Chi_Minh")
 KEEP_NIGHTS_ENV = "DOISOAT_REPORT_KEEP_NIGHTS"
@@ -416,9 +417,11 @@ def page_rows(
     )
     # one stable sort by group, then one JSON text per group from a slice of the rows (pandas' per-group
     # selection and `to_json` cost ~15 ms a group, a province has thousands of groups)
-    order = {(g["source"], g["rule_code"]): i for i, g in enumerate(groups)}
-    position = pd.Series(list(zip(table["source"], table["rule_code"], strict=True)), index=table.index).map(order)
-    table = table.assign(_group=position.to_numpy()).sort_values("_group", kind="stable")
+    # each row's group number: one vectorised lookup (zipping the two text columns into tuples went through
+    # pandas' Arrow strings a value at a time: a third of this function's time)
+    keys = pd.MultiIndex.from_arrays([[g["source"] for g in groups], [g["rule_code"] for g in groups]])
+    position = keys.get_indexer(pd.MultiIndex.from_arrays([table["source"], table["rule_code"]]))
+    table = table.assign(_group=position).sort_values("_group", kind="stable")
     rows = list(zip(*(_json_values(table[column]) for column in ROW_COLUMNS), strict=True))
     bounds = table["_group"].searchsorted(list(range(len(groups) + 1)), side="left")
     parts = [json.dumps(rows[bounds[i] : bounds[i + 1]], separators=(",", ":")) for i in range(len(groups))]
