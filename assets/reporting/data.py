@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -263,16 +264,16 @@ class Exceptions:
         """The findings of one commune (`unknown`: no commune), in the report's order. The table is ordered by
         commune, so DuckDB's zone maps skip the other communes' row groups; read through Arrow (DuckDB's own
         pandas conversion built every text value as a Python object first: twice the CPU)."""
-        return (
-            self.con.sql(
+        # `con.sql` would spare a copy of the rows but refuses while an earlier result of `execute` is unread
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", "Arrow output on a DB-API result makes an extra copy", UserWarning)
+            table = self.con.execute(
                 "select source, reference, record_key, rule_code, criterion, commune_code, name, linked_id,"
                 " match_method, match_probability, is_new, first_seen_as_of from report_exceptions"
                 " where commune = ? order by rowid",
-                params=[code],
-            )
-            .to_arrow_table()
-            .to_pandas(date_as_object=False)
-        )
+                [code],
+            ).to_arrow_table()
+        return table.to_pandas(date_as_object=False)
 
 
 def quarantine_counts(con, as_of: dt.date) -> pd.DataFrame:
