@@ -23,11 +23,11 @@ import datetime as dt
 import gzip
 import json
 import os
-import re
-import zipfile
 import pstats
+import re
 import resource
 import time
+import zipfile
 from pathlib import Path
 
 
