@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import gc
 import gzip
 import html
 import json
@@ -868,10 +869,18 @@ def render_communes(ctx: _CommunePages, communes: list[dict], read_findings) -> 
             _commune_page(commune, read_findings(commune["code"]), ctx)
         return
     _PAGES = ctx
+    # Forked children inherit the night's heap, including garbage not yet collected (DuckDB and Arrow objects
+    # whose finalisers expect the parent's threads): a child's garbage collector freeing them crashed a worker
+    # (SIGSEGV, tests/orchestration). Collect that garbage here, in the parent, and freeze what is left, so that
+    # a child's collector only ever visits the child's own objects (Python's documented fork pattern).
+    gc.collect()
+    gc.freeze()
     try:
         pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork"))
         with pool:
             pending: set = set()
+            for future in [pool.submit(_worker_ready) for _ in range(workers)]:  # every worker forks now
+                future.result()
             for commune in communes:
                 pending.add(pool.submit(_commune_page, commune, read_findings(commune["code"])))
                 if len(pending) >= 2 * workers:
@@ -881,7 +890,13 @@ def render_communes(ctx: _CommunePages, communes: list[dict], read_findings) -> 
             for future in pending:
                 future.result()
     finally:
+        gc.unfreeze()
         _PAGES = None
+
+
+def _worker_ready() -> bool:
+    """A no-op task: submitting one per worker makes the pool fork them all before any findings are read."""
+    return True
 
 
 def _totals(data: ReportData, communes: list[dict]) -> dict:
