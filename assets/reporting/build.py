@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import gc
 import gzip
 import html
 import json
@@ -57,7 +58,8 @@ from assets.reporting.refs import reference_key
 
 HERE = Path(__file__).resolve().parent
 AMBER_POINTS = 5.0  # below target by at most this many points: amber; more: red
-ROWS_GZIP_LEVEL = 6  # level 9 took 3x the CPU (1.4 s a commune at province) for a few % smaller scripts
+ROWS_GZIP_LEVEL = 4  # province (bench/results/speed_report.md): level 6 took 2.1x the CPU of level 4 for
+# 8 % smaller scripts, level 9 3x that of level 6 for a few % more
 PAGE_ROWS = 50  # rows of a group shown at a time on a commune page (every row reachable by paging)
 TIMEZONE = ZoneInfo("Asia/Ho_Chi_Minh")
 KEEP_NIGHTS_ENV = "DOISOAT_REPORT_KEEP_NIGHTS"
@@ -416,9 +418,11 @@ def page_rows(
     )
     # one stable sort by group, then one JSON text per group from a slice of the rows (pandas' per-group
     # selection and `to_json` cost ~15 ms a group, a province has thousands of groups)
-    order = {(g["source"], g["rule_code"]): i for i, g in enumerate(groups)}
-    position = pd.Series(list(zip(table["source"], table["rule_code"], strict=True)), index=table.index).map(order)
-    table = table.assign(_group=position.to_numpy()).sort_values("_group", kind="stable")
+    # each row's group number: one vectorised lookup (zipping the two text columns into tuples went through
+    # pandas' Arrow strings a value at a time: a third of this function's time)
+    keys = pd.MultiIndex.from_arrays([[g["source"] for g in groups], [g["rule_code"] for g in groups]])
+    position = keys.get_indexer(pd.MultiIndex.from_arrays([table["source"], table["rule_code"]]))
+    table = table.assign(_group=position).sort_values("_group", kind="stable")
     rows = list(zip(*(_json_values(table[column]) for column in ROW_COLUMNS), strict=True))
     bounds = table["_group"].searchsorted(list(range(len(groups) + 1)), side="left")
     parts = [json.dumps(rows[bounds[i] : bounds[i + 1]], separators=(",", ":")) for i in range(len(groups))]
@@ -865,10 +869,18 @@ def render_communes(ctx: _CommunePages, communes: list[dict], read_findings) -> 
             _commune_page(commune, read_findings(commune["code"]), ctx)
         return
     _PAGES = ctx
+    # Forked children inherit the night's heap, including garbage not yet collected (DuckDB and Arrow objects
+    # whose finalisers expect the parent's threads): a child's garbage collector freeing them crashed a worker
+    # (SIGSEGV, tests/orchestration). Collect that garbage here, in the parent, and freeze what is left, so that
+    # a child's collector only ever visits the child's own objects (Python's documented fork pattern).
+    gc.collect()
+    gc.freeze()
     try:
         pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork"))
         with pool:
             pending: set = set()
+            for future in [pool.submit(_worker_ready) for _ in range(workers)]:  # every worker forks now
+                future.result()
             for commune in communes:
                 pending.add(pool.submit(_commune_page, commune, read_findings(commune["code"])))
                 if len(pending) >= 2 * workers:
@@ -878,7 +890,13 @@ def render_communes(ctx: _CommunePages, communes: list[dict], read_findings) -> 
             for future in pending:
                 future.result()
     finally:
+        gc.unfreeze()
         _PAGES = None
+
+
+def _worker_ready() -> bool:
+    """A no-op task: submitting one per worker makes the pool fork them all before any findings are read."""
+    return True
 
 
 def _totals(data: ReportData, communes: list[dict]) -> dict:
