@@ -49,18 +49,31 @@ province as (
     {%- endif %}
 ),
 
+-- one pass over the units (a view): per indicator and commune, and per indicator over every unit (the
+-- province: units of an unknown commune included)
+unit_counts as (
+    select
+        indicator_code,
+        commune_code,
+        grouping(commune_code) = 1 as is_all_communes,
+        count(case when in_denominator and in_numerator then 1 end) as numerator,
+        count(case when in_denominator then 1 end) as denominator
+    from units
+    group by grouping sets ((indicator_code), (indicator_code, commune_code))
+),
+
 province_counts as (
     select
         indicators.indicator_code,
         'province' as scope_level,
         province.province_code as scope_code,
-        count(case when units.in_denominator and units.in_numerator then 1 end) as numerator,
-        count(case when units.in_denominator then 1 end) as denominator
+        coalesce(unit_counts.numerator, 0) as numerator,
+        coalesce(unit_counts.denominator, 0) as denominator
     from indicators
     cross join province
-    left join units
-        on indicators.indicator_code = units.indicator_code
-    group by indicators.indicator_code, province.province_code
+    left join unit_counts
+        on indicators.indicator_code = unit_counts.indicator_code
+        and unit_counts.is_all_communes
 ),
 
 commune_counts as (
@@ -68,11 +81,11 @@ commune_counts as (
         indicator_code,
         'commune' as scope_level,
         commune_code as scope_code,
-        count(case when in_denominator and in_numerator then 1 end) as numerator,
-        count(case when in_denominator then 1 end) as denominator
-    from units
-    where commune_code is not null
-    group by indicator_code, commune_code
+        numerator,
+        denominator
+    from unit_counts
+    where not is_all_communes
+        and commune_code is not null
 ),
 
 counts as (
