@@ -49,17 +49,16 @@ province as (
     {%- endif %}
 ),
 
--- one pass over the units (a view): per indicator and commune, and per indicator over every unit (the
--- province: units of an unknown commune included)
+-- one pass over the units (a view): per indicator and commune; the province row sums them (units of an
+-- unknown commune included)
 unit_counts as (
     select
         indicator_code,
         commune_code,
-        grouping(commune_code) = 1 as is_all_communes,
         count(case when in_denominator and in_numerator then 1 end) as numerator,
         count(case when in_denominator then 1 end) as denominator
     from units
-    group by grouping sets ((indicator_code), (indicator_code, commune_code))
+    group by indicator_code, commune_code
 ),
 
 province_counts as (
@@ -67,13 +66,13 @@ province_counts as (
         indicators.indicator_code,
         'province' as scope_level,
         province.province_code as scope_code,
-        coalesce(unit_counts.numerator, 0) as numerator,
-        coalesce(unit_counts.denominator, 0) as denominator
+        coalesce(cast(sum(unit_counts.numerator) as bigint), 0) as numerator,
+        coalesce(cast(sum(unit_counts.denominator) as bigint), 0) as denominator
     from indicators
     cross join province
     left join unit_counts
         on indicators.indicator_code = unit_counts.indicator_code
-        and unit_counts.is_all_communes
+    group by indicators.indicator_code, province.province_code
 ),
 
 commune_counts as (
@@ -84,8 +83,7 @@ commune_counts as (
         numerator,
         denominator
     from unit_counts
-    where not is_all_communes
-        and commune_code is not null
+    where commune_code is not null
 ),
 
 counts as (
