@@ -77,35 +77,6 @@ rejected as (
     select * from {{ ref('stg_ingest__rejected_rows') }}
 ),
 
--- the records that exist at their source tonight, by kind: sector records, citizens, households
-existing as (
-    select source, source_record_id, 'record' as record_kind
-    from {{ ref('fct_reconciliation') }}
-    where as_of = {{ as_of() }}
-    union
-    select 'population' as source, personal_id as source_record_id, 'citizen' as record_kind
-    from {{ ref('stg_population__citizen') }}
-    union
-    select 'population' as source, household_id as source_record_id, 'household' as record_kind
-    from {{ ref('stg_population__household') }}
-    union
-    select 'population' as source, household_id as source_record_id, 'household' as record_kind
-    from {{ ref('stg_population__citizen') }}
-    where household_id is not null
-    union
-    select source, source_record_id, record_kind
-    from rejected
-    where record_kind in ('citizen', 'household')
-),
-
--- a rejected master row (ROW_REJECTED) may be a citizen or a household: any population key will do
-existing_keys as (
-    select source, source_record_id, record_kind from existing
-    union
-    select source, source_record_id, 'any_population' as record_kind from existing
-    where source = 'population'
-),
-
 compared as (
     select
         coalesce(tonight.source, previous.source) as source,
@@ -120,6 +91,56 @@ compared as (
         on tonight.source = previous.source
         and tonight.source_record_id = previous.source_record_id
         and tonight.rule_code = previous.rule_code
+),
+
+-- the keys of the findings that failed the previous night and not tonight: only theirs are looked up below
+no_longer_failing as (
+    select distinct compared.source, compared.source_record_id
+    from compared
+    where compared.failed_before and not compared.fails_tonight
+),
+
+-- the records that exist at their source tonight, by kind: sector records, citizens, households (of those keys)
+existing as (
+    select reconciliation.source, reconciliation.source_record_id, 'record' as record_kind
+    from {{ ref('fct_reconciliation') }} as reconciliation
+    inner join no_longer_failing
+        on reconciliation.source = no_longer_failing.source
+        and reconciliation.source_record_id = no_longer_failing.source_record_id
+    where reconciliation.as_of = {{ as_of() }}
+    union
+    select 'population' as source, citizens.personal_id as source_record_id, 'citizen' as record_kind
+    from {{ ref('stg_population__citizen') }} as citizens
+    inner join no_longer_failing
+        on no_longer_failing.source = 'population'
+        and citizens.personal_id = no_longer_failing.source_record_id
+    union
+    select 'population' as source, households.household_id as source_record_id, 'household' as record_kind
+    from {{ ref('stg_population__household') }} as households
+    inner join no_longer_failing
+        on no_longer_failing.source = 'population'
+        and households.household_id = no_longer_failing.source_record_id
+    union
+    select 'population' as source, citizens.household_id as source_record_id, 'household' as record_kind
+    from {{ ref('stg_population__citizen') }} as citizens
+    inner join no_longer_failing
+        on no_longer_failing.source = 'population'
+        and citizens.household_id = no_longer_failing.source_record_id
+    union
+    select rejected.source, rejected.source_record_id, rejected.record_kind
+    from rejected
+    inner join no_longer_failing
+        on rejected.source = no_longer_failing.source
+        and rejected.source_record_id = no_longer_failing.source_record_id
+    where rejected.record_kind in ('citizen', 'household')
+),
+
+-- a rejected master row (ROW_REJECTED) may be a citizen or a household: any population key will do
+existing_keys as (
+    select source, source_record_id, record_kind from existing
+    union
+    select source, source_record_id, 'any_population' as record_kind from existing
+    where source = 'population'
 ),
 
 kinded as (

@@ -49,17 +49,29 @@ province as (
     {%- endif %}
 ),
 
+-- one pass over the units (a view): per indicator and commune; the province row sums them (units of an
+-- unknown commune included)
+unit_counts as (
+    select
+        indicator_code,
+        commune_code,
+        count(case when in_denominator and in_numerator then 1 end) as numerator,
+        count(case when in_denominator then 1 end) as denominator
+    from units
+    group by indicator_code, commune_code
+),
+
 province_counts as (
     select
         indicators.indicator_code,
         'province' as scope_level,
         province.province_code as scope_code,
-        count(case when units.in_denominator and units.in_numerator then 1 end) as numerator,
-        count(case when units.in_denominator then 1 end) as denominator
+        coalesce(cast(sum(unit_counts.numerator) as bigint), 0) as numerator,
+        coalesce(cast(sum(unit_counts.denominator) as bigint), 0) as denominator
     from indicators
     cross join province
-    left join units
-        on indicators.indicator_code = units.indicator_code
+    left join unit_counts
+        on indicators.indicator_code = unit_counts.indicator_code
     group by indicators.indicator_code, province.province_code
 ),
 
@@ -68,11 +80,10 @@ commune_counts as (
         indicator_code,
         'commune' as scope_level,
         commune_code as scope_code,
-        count(case when in_denominator and in_numerator then 1 end) as numerator,
-        count(case when in_denominator then 1 end) as denominator
-    from units
+        numerator,
+        denominator
+    from unit_counts
     where commune_code is not null
-    group by indicator_code, commune_code
 ),
 
 counts as (
