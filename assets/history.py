@@ -249,6 +249,13 @@ def apply_versions(con, contract: TableContract, loaded: str, scope: str | None,
     """
     table = history_table(contract)
     columns = ", ".join(contract.raw_columns)
+    if not con.execute(f"select count(*) from (select 1 from {table} where _valid_to is null limit 1)").fetchone()[0]:
+        # No current version (a first night, or a full refresh of it after the undo): every row read is an
+        # insert, nothing is closed: one pass over `loaded` (a view is enough), no join.
+        inserted = con.execute(
+            f"insert into {table} select {columns}, _key, _hash, ?, null, null, ? from {loaded}", [night, at]
+        ).fetchone()[0]
+        return {"updated": 0, "inserted": inserted, "deleted": 0}
     changes = f"_changes_{contract.raw_name}"  # a temp table
     in_scope = f" and _key in (select k from {scope})" if scope else ""
     # One join of the current versions with tonight's rows finds every change; the writes then touch only those.

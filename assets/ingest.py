@@ -389,7 +389,7 @@ def ingest_table(
         return _stale(con, contract, as_of, plan, str(exc), extracted_at, started, raw_as_table)
     finally:
         for name in names.values():
-            con.execute(f"drop table if exists {name}")
+            con.execute(f"drop view if exists {name}" if _is_view(con, name) else f"drop table if exists {name}")
     return IngestStats(
         rows_read=counts["read"],
         rows_loaded=counts["loaded"],
@@ -409,6 +409,15 @@ def ingest_table(
         rows_total=counts["total"],
         watermark=counts["watermark"],
         newest_update=counts["newest"],
+    )
+
+
+def _is_view(con, name: str) -> bool:
+    """Whether the temp work object `name` is a view."""
+    return bool(
+        con.execute(
+            "select count(*) from duckdb_views() where temporary and view_name = ?", [name]
+        ).fetchone()[0]
     )
 
 
@@ -654,8 +663,11 @@ def _write_night(
     _identify_rejected(con, landing, issues, rejected, key, carried)
     row_hash = history.hash_sql(contract.raw_columns)
     key_expr = f"trim({key})" if key else "_hash || '#' || row_number() over (partition by _hash order by _row)"
+    # With no base night the history is emptied below, so every row read is inserted once: `loaded` is then a
+    # view read by that one insert (no copy of the night's rows); else a table the merge reads twice.
+    loaded_kind = "view" if plan.base is None else "table"
     con.execute(f"""
-        create or replace temp table {loaded} as
+        create or replace temp {loaded_kind} {loaded} as
         select * exclude (_as_of, _extracted_at), {key_expr} as _key from (
             select *, {row_hash} as _hash from {landing} where _row not in (select _row from {rejected})
         )
