@@ -663,11 +663,9 @@ def _write_night(
     _identify_rejected(con, landing, issues, rejected, key, carried)
     row_hash = history.hash_sql(contract.raw_columns)
     key_expr = f"trim({key})" if key else "_hash || '#' || row_number() over (partition by _hash order by _row)"
-    # With no base night the history is emptied below, so every row read is inserted once: `loaded` is then a
-    # view read by that one insert (no copy of the night's rows); else a table the merge reads twice.
-    loaded_kind = "view" if plan.base is None else "table"
+    # A view: the history merge reads it once (no copy of the night's rows; the hash is computed in that pass).
     con.execute(f"""
-        create or replace temp {loaded_kind} {loaded} as
+        create or replace temp view {loaded} as
         select * exclude (_as_of, _extracted_at), {key_expr} as _key from (
             select *, {row_hash} as _hash from {landing} where _row not in (select _row from {rejected})
         )
