@@ -240,7 +240,8 @@ def copy_quarantine(con, contract: TableContract, night: dt.date, state_as_of: d
 
 
 def apply_versions(con, contract: TableContract, loaded: str, scope: str | None, night: dt.date, at) -> dict:
-    """Write tonight's versions: `loaded` has the loadable rows read tonight (raw columns, `_key`, `_hash`).
+    """Write tonight's versions: `loaded` (a table or view, read once) has the loadable rows read tonight (raw
+    columns, `_key`, `_hash`).
 
     Current versions are closed as `update` when their key is read with another hash, and as `delete` when
     their key is no longer loadable: absent from the source, or read tonight and rejected. `scope` is a table
@@ -249,15 +250,25 @@ def apply_versions(con, contract: TableContract, loaded: str, scope: str | None,
     """
     table = history_table(contract)
     columns = ", ".join(contract.raw_columns)
+    if not con.execute(f"select count(*) from (select 1 from {table} where _valid_to is null limit 1)").fetchone()[0]:
+        # No current version (a first night, or a full refresh of it after the undo): every row read is an
+        # insert, nothing is closed: one pass over `loaded` (a view is enough), no join.
+        inserted = con.execute(
+            f"insert into {table} select {columns}, _key, _hash, ?, null, null, ? from {loaded}", [night, at]
+        ).fetchone()[0]
+        return {"updated": 0, "inserted": inserted, "deleted": 0}
     changes = f"_changes_{contract.raw_name}"  # a temp table
     in_scope = f" and _key in (select k from {scope})" if scope else ""
-    # One join of the current versions with tonight's rows finds every change; the writes then touch only those.
+    # One join of the current versions with tonight's rows (one pass over `loaded`, which may be a view) finds
+    # every change and keeps the new rows' values; the writes then touch only those.
+    new_values = ", ".join(f"n.{c}" for c in contract.raw_columns)
     con.execute(f"""
         create or replace temp table {changes} as
         select coalesce(h._key, n._key) as _key,
-            case when h._key is null then 'insert' when n._key is null then 'delete' else 'update' end as action
+            case when h._key is null then 'insert' when n._key is null then 'delete' else 'update' end as action,
+            n._hash as _new_hash, {new_values}
         from (select _key, _hash from {table} where _valid_to is null) as h
-        full join (select _key, _hash from {loaded}) as n on h._key = n._key
+        full join (select {columns}, _key, _hash from {loaded}) as n on h._key = n._key
         where h._key is null or n._key is null or h._hash <> n._hash
     """)
     try:
@@ -283,8 +294,8 @@ def apply_versions(con, contract: TableContract, loaded: str, scope: str | None,
             [night],
         )
         con.execute(
-            f"insert into {table} select {columns}, _key, _hash, ?, null, null, ? from {loaded} as n"
-            f" where n._key in (select _key from {changes} where action in ('insert', 'update'))",
+            f"insert into {table} select {columns}, _key, _new_hash, ?, null, null, ? from {changes}"
+            " where action in ('insert', 'update')",
             [night, at],
         )
     finally:

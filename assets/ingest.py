@@ -10,6 +10,8 @@ column, keeps every version in `history.<table>` and makes `raw.<table>` the nig
 
 import datetime as dt
 import os
+import queue
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -34,6 +36,8 @@ from assets.text_decoding import legacy_encodings, repair_batch
 from expectations.contracts import CATALOGUE, CONTRACTS, MASTER, TableContract
 
 BATCH_ROWS = 200_000
+# Batches the source read may run ahead of the DuckDB work (memory: at most this many + 2 batches in flight).
+PREFETCH_BATCHES = 2
 # Above this share of quarantined rows a table is not "a few bad rows" but a broken column: fail loudly.
 MAX_QUARANTINE_SHARE = 0.5
 _SENTINEL = "__doisoat_sentinel"
@@ -189,15 +193,61 @@ def _sqlalchemy_batches(engine: sa.Engine, sql: str, batch_rows: int) -> Iterato
             yield from pa_arrow.Table.from_pandas(chunk, preserve_index=False).to_batches()
 
 
+def prefetched(batches: Iterator, depth: int = PREFETCH_BATCHES) -> Iterator:
+    """`batches`, read ahead by a thread: the source read (ADBC, which releases the GIL) overlaps the caller's
+    DuckDB work on the batches before. Same items, same order; an error of the read is raised here, as it was
+    raised there (same exception object); the read is closed in its thread when the caller stops early."""
+    items: queue.Queue = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+    done = object()
+
+    def put(item) -> bool:
+        while not stop.is_set():
+            try:
+                items.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def produce() -> None:
+        try:
+            for batch in batches:
+                if not put(batch):
+                    break
+            else:
+                put(done)
+        except BaseException as exc:  # handed to the consumer, raised there
+            put(exc)
+        finally:
+            close = getattr(batches, "close", None)
+            if close is not None:
+                close()
+
+    worker = threading.Thread(target=produce, name="doisoat-source-read", daemon=True)
+    worker.start()
+    try:
+        while True:
+            item = items.get()
+            if item is done:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        worker.join()
+
+
 def arrow_batches(
     engine: sa.Engine, url: str, sql: str, names: list[str], batch_rows: int = BATCH_ROWS
 ) -> tuple[str, Iterator[pa_arrow.RecordBatch]]:
-    """The rows of `sql` as Arrow record batches of text columns, and the name of the reader used."""
+    """The rows of `sql` as Arrow record batches of text columns (read ahead by a thread), and the reader used."""
     backend = engine.url.get_backend_name()
     if backend == "sqlite" and engine.url.database not in (None, "", ":memory:"):
-        return "adbc-sqlite", _sqlite_batches(engine.url.database, sql, names, batch_rows)
+        return "adbc-sqlite", prefetched(_sqlite_batches(engine.url.database, sql, names, batch_rows))
     if backend == "postgresql":
-        return "adbc-postgresql", _postgres_batches(url, sql)
+        return "adbc-postgresql", prefetched(_postgres_batches(url, sql))
     return "sqlalchemy", _sqlalchemy_batches(engine, sql, batch_rows)
 
 
@@ -339,7 +389,7 @@ def ingest_table(
         return _stale(con, contract, as_of, plan, str(exc), extracted_at, started, raw_as_table)
     finally:
         for name in names.values():
-            con.execute(f"drop table if exists {name}")
+            con.execute(f"drop view if exists {name}" if _is_view(con, name) else f"drop table if exists {name}")
     return IngestStats(
         rows_read=counts["read"],
         rows_loaded=counts["loaded"],
@@ -359,6 +409,15 @@ def ingest_table(
         rows_total=counts["total"],
         watermark=counts["watermark"],
         newest_update=counts["newest"],
+    )
+
+
+def _is_view(con, name: str) -> bool:
+    """Whether the temp work object `name` is a view."""
+    return bool(
+        con.execute(
+            "select count(*) from duckdb_views() where temporary and view_name = ?", [name]
+        ).fetchone()[0]
     )
 
 
@@ -604,8 +663,9 @@ def _write_night(
     _identify_rejected(con, landing, issues, rejected, key, carried)
     row_hash = history.hash_sql(contract.raw_columns)
     key_expr = f"trim({key})" if key else "_hash || '#' || row_number() over (partition by _hash order by _row)"
+    # A view: the history merge reads it once (no copy of the night's rows; the hash is computed in that pass).
     con.execute(f"""
-        create or replace temp table {loaded} as
+        create or replace temp view {loaded} as
         select * exclude (_as_of, _extracted_at), {key_expr} as _key from (
             select *, {row_hash} as _hash from {landing} where _row not in (select _row from {rejected})
         )
