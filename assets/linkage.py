@@ -15,9 +15,9 @@ from pathlib import Path
 import dagster as dg
 from dagster import AssetExecutionContext
 
+from assets.ingest import FULL_REFRESH_TAG
 from assets.linkage_model.model import MODEL_PATH, Thresholds, load_model, save_model, train_model
 from assets.linkage_model.predict import link_night, record_decision
-from assets.ingest import FULL_REFRESH_TAG
 from assets.partitions import NIGHTS, ONE_NIGHT_PER_RUN, night_of
 from assets.resources import WarehouseResource
 

@@ -58,9 +58,7 @@ def link(args) -> None:
     con = duckdb.connect(str(args.warehouse))
     run_id = args.run_id
     if run_id == "from-status":
-        row = con.execute(
-            "select run_id, status from meta.night_status where as_of = ?", [args.as_of]
-        ).fetchone()
+        row = con.execute("select run_id, status from meta.night_status where as_of = ?", [args.as_of]).fetchone()
         assert row and row[1] in ("published", "complete"), f"night {args.as_of} is not committed: {row}"
         run_id = row[0]
     out = args.warehouse.parent / "out" / args.label

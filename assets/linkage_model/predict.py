@@ -22,11 +22,11 @@ from .review import (
 from .scoring import (
     COMPARISON_NAMES,
     WORK_SCHEMA,
-    level_labels,
-    normalise_sql,
     base_night,
     keep_state,
+    level_labels,
     night_parameters,
+    normalise_sql,
     scale_commune_u,
     scale_prior,
     score,
