@@ -15,6 +15,7 @@ from pathlib import Path
 import dagster as dg
 from dagster import AssetExecutionContext
 
+from assets.ingest import FULL_REFRESH_TAG
 from assets.linkage_model.model import MODEL_PATH, Thresholds, load_model, save_model, train_model
 from assets.linkage_model.predict import link_night, record_decision
 from assets.partitions import NIGHTS, ONE_NIGHT_PER_RUN, night_of
@@ -40,6 +41,9 @@ class LinkageConfig(dg.Config):
     accept: float | None = None
     review: float | None = None
     holdout_size: int = 5000
+    # compute tonight's own night-wide parameters (term frequencies, λ, commune u) and rescore every pair,
+    # instead of the frozen ones of the last committed night (refreshed anyway when they drift beyond tolerance)
+    refresh_parameters: bool = False
 
 
 def model_path() -> Path:
@@ -73,6 +77,8 @@ def linkage_probabilistic(
     reports = warehouse.resolved_path().parent / "reports" / as_of.isoformat() / "linkage"
     # the review workbooks carry names (the steward is entitled): apart from the masked report
     review = warehouse.resolved_path().parent / "review" / as_of.isoformat()
+    # a full refresh of the sources rescores every pair, with the night-wide parameters chosen as usual
+    rescore_all = context.run.tags.get(FULL_REFRESH_TAG, "").lower() == "true"
     con = warehouse.connect()
     try:
         result = link_night(
@@ -82,12 +88,20 @@ def linkage_probabilistic(
             holdout_size=config.holdout_size,
             reports_dir=reports,
             review_dir=review,
+            run_id=context.run_id,
+            refresh_parameters=config.refresh_parameters,
+            rescore_all=rescore_all,
         )
     finally:
         con.close()
     context.log.info(
         f"linkage {as_of}: {result.residue_rows} records without a usable ID, {result.links_made} linked, "
         f"{result.review_queue_pairs} pairs to review; {sum(result.seconds.values()):.1f}s"
+    )
+    context.log.info(
+        f"linkage {as_of}: {'incremental from night ' + result.base_as_of if result.incremental else 'full'}"
+        f" ({result.records_changed} records and {result.master_changed} master rows changed,"
+        f" {result.pairs_kept} pairs kept, {result.pairs_scored} scored); parameters: {result.parameters_reason}"
     )
     metadata: dict[str, object] = {
         "as_of": as_of.isoformat(),
@@ -101,6 +115,14 @@ def linkage_probabilistic(
         "review_queue_records": result.review_queue_records,
         "rejected_pairs_excluded": result.rejected_pairs_excluded,
         "decisions_shown_again": result.decisions_shown_again,
+        "linkage_mode": "incremental" if result.incremental else "full",
+        "base_night": result.base_as_of or None,
+        "records_changed": result.records_changed,
+        "master_changed": result.master_changed,
+        "pairs_kept": result.pairs_kept,
+        "pairs_scored": result.pairs_scored,
+        "parameters_refreshed": result.parameters_refreshed,
+        "parameters": result.parameters_reason,
         "review_workbooks": len(result.review_workbooks),
         "review_folder": dg.MetadataValue.path(str(review)),
         "link_rate": round(result.links_made / result.residue_rows, 6) if result.residue_rows else 0.0,

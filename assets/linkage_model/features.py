@@ -33,6 +33,18 @@ FINGERPRINT = (
     + ")) as fingerprint"
 )
 
+# A lossless hash of exactly what Splink compares of one side (each value length-prefixed, NULL apart from ''):
+# equal hashes on two nights mean the row scores the same against anything, with the same night-wide parameters.
+# The incremental linkage diffs (unique_id, input_hash) against the kept state to find what changed.
+INPUT_HASH = (
+    "md5_number(concat_ws('|', "
+    + ", ".join(
+        f"coalesce(cast(length(cast({c} as varchar)) as varchar) || ':' || cast({c} as varchar), '-')"
+        for c in FEATURE_COLUMNS
+    )
+    + ")) as input_hash"
+)
+
 SECTOR_VIEWS = {
     "vaccination": "stg_vaccination__doi_tuong",
     "social": "stg_social__beneficiary",
@@ -224,8 +236,8 @@ def build_inputs(con, schema: str, staging: str = "staging") -> tuple[str, str]:
     """Materialise `<schema>.lk_master` and `<schema>.lk_records`; return their qualified names."""
     con.execute(f"create schema if not exists {schema}")
     master, records = f"{schema}.lk_master", f"{schema}.lk_records"
-    con.execute(f"create or replace table {master} as select *, {FINGERPRINT} from ({master_sql(staging)})")
-    con.execute(f"create or replace table {records} as select *, {FINGERPRINT} from ({residue_sql(staging)})")
+    for table, sql in ((master, master_sql(staging)), (records, residue_sql(staging))):
+        con.execute(f"create or replace table {table} as select *, {FINGERPRINT}, {INPUT_HASH} from ({sql})")
     return master, records
 
 

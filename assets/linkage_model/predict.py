@@ -22,11 +22,15 @@ from .review import (
 from .scoring import (
     COMPARISON_NAMES,
     WORK_SCHEMA,
+    base_night,
+    keep_state,
     level_labels,
+    night_parameters,
     normalise_sql,
     scale_commune_u,
     scale_prior,
     score,
+    score_incremental,
     term_frequency_tables,
 )
 
@@ -54,6 +58,16 @@ class LinkageResult:
     thresholds: Thresholds = field(default_factory=Thresholds)
     holdout: dict[str, Any] = field(default_factory=dict)
     charts: list[str] = field(default_factory=list)
+    # the kept state (with a run id): tonight's pairs = the base night's unchanged ones + what was rescored
+    incremental: bool = False
+    parameters_refreshed: bool = False
+    records_changed: int = 0
+    master_changed: int = 0
+    pairs_kept: int = 0
+    pairs_scored: int = 0
+    # text, not fields (the result's fields are numbers): why these parameters, and the base night
+    parameters_reason = ""
+    base_as_of = ""
 
 
 def _latest_decisions_sql(records: str, master: str) -> str:
@@ -80,8 +94,19 @@ def link_night(
     holdout_size: int = 5000,
     reports_dir: Path | None = None,
     review_dir: Path | None = None,
+    run_id: str | None = None,
+    refresh_parameters: bool = False,
+    rescore_all: bool = False,
 ) -> LinkageResult:
-    """Run the night's probabilistic linkage in the warehouse connection `con`; write the output tables."""
+    """Run the night's probabilistic linkage in the warehouse connection `con`; write the output tables.
+
+    With `run_id` (the night's run) the linkage keeps a state (`linkage_state.*`): the night-wide parameters
+    are frozen from a committed night while they drift within tolerance, only pairs touching a changed record or
+    master row are rescored, and tonight's state is kept for later nights (used once `meta.night_status` shows
+    this run published the night). `refresh_parameters` computes tonight's own parameters (a full rescoring);
+    `rescore_all` rescores every pair with the parameters chosen as usual. Without `run_id`: tonight's own
+    parameters, a full rescoring, no state read or kept.
+    """
     import time
 
     splink_model, thresholds, meta = load_model(model_path)
@@ -94,13 +119,36 @@ def link_night(
         result.master_rows = con.execute(f"select count(*) from {master}").fetchone()[0]
         result.residue_rows = con.execute(f"select count(*) from {records}").fetchone()[0]
         views = splink_views(con, WORK_SCHEMA, master, records)
-        splink_model = scale_commune_u(scale_prior(splink_model, meta, result.master_rows), con, master)
+        params = None
+        if run_id is not None:
+            params = night_parameters(
+                con, splink_model, meta, master, records, as_of, run_id, refresh=refresh_parameters
+            )
+            splink_model, tf_tables = params.apply(splink_model), params.tf_tables
+            result.parameters_refreshed, result.parameters_reason = params.new, params.reason
+        else:
+            splink_model = scale_commune_u(scale_prior(splink_model, meta, result.master_rows), con, master)
         result.seconds["inputs"] = time.perf_counter() - clock
 
         clock = time.perf_counter()
         candidates = f"{WORK_SCHEMA}.candidates"
-        tf_tables = term_frequency_tables(con, splink_model, master, records)
-        result.candidate_pairs = score(con, splink_model, *views, candidates, tf_tables=tf_tables)
+        base = None if params is None or rescore_all else base_night(con, params, as_of)
+        if base is not None:
+            changes = score_incremental(con, splink_model, master, records, base, candidates, tf_tables)
+            result.candidate_pairs = con.execute(f"select count(*) from {candidates}").fetchone()[0]
+            result.incremental, result.base_as_of = True, base.isoformat()
+        else:
+            if params is None:
+                tf_tables = term_frequency_tables(con, splink_model, master, records)
+            result.candidate_pairs = score(con, splink_model, *views, candidates, tf_tables=tf_tables)
+            changes = {
+                "records_changed": result.residue_rows,
+                "master_changed": result.master_rows,
+                "pairs_kept": 0,
+                "pairs_scored": result.candidate_pairs,
+            }
+        for name, value in changes.items():
+            setattr(result, name, int(value))
         result.seconds["predict"] = time.perf_counter() - clock
 
         clock = time.perf_counter()
@@ -152,6 +200,11 @@ def link_night(
             clock = time.perf_counter()
             result.charts = [str(p) for p in write_charts(splink_model, thresholds, result.holdout, reports_dir)]
             result.seconds["charts"] = time.perf_counter() - clock
+        if params is not None:
+            clock = time.perf_counter()
+            mode = "incremental" if base is not None else "full"
+            keep_state(con, as_of, run_id, params, master, records, candidates, mode, base, changes)
+            result.seconds["state"] = time.perf_counter() - clock
     finally:
         con.execute(f"drop schema if exists {WORK_SCHEMA} cascade")
     return result
