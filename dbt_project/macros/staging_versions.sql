@@ -48,8 +48,8 @@ versions_source as (
     {%- if is_incremental() %}
     where not exists (select 1 from {{ this }} as kept where kept._hash = src._hash)
     {%- endif %}
-    -- two rows of one state cannot share a hash (it covers the key); one row per hash whatever happens
-    qualify row_number() over (partition by src._hash) = 1
+    {#- two rows of one state never share a hash: it covers the row's key (the staging models' unique tests
+        would show it) -#}
 ),
 
 normalised as (
@@ -62,24 +62,37 @@ select '{{ version }}' as _norm_version, * from normalised
 
 {#-
   CTEs of a staging model (after a CTE `source`, tonight's state with `_hash`): `versions`, one row per state
-  row, the kept normalisation of its version (`versions_ref`, this code version only) or, for a version not
-  kept (none on a night: the versions model ran first; every row in a dbt unit test, whose versions input is
-  empty), the same normalisation computed here.
+  row, the kept normalisation of its version (`versions_ref`, this code version only; the versions model ran
+  first, and the staging model's test `rows_as_source` fails the night if a state row found none). In a dbt
+  unit test (hand-made rows, no versions kept) the same normalisation runs here over the given rows.
 -#}
 {% macro kept_versions_ctes(versions_ref, version_sql) -%}
-kept as (
-    select * exclude (_norm_version) from {{ versions_ref }}
-    where _norm_version = '{{ norm_version(version_sql) }}'
-),
-
+{%- if model.resource_type == 'unit_test' -%}
 versions_source as (
     select * from source
-    where not exists (select 1 from kept where kept._hash = source._hash)
 ),
 
 versions as (
-    select kept.* from source inner join kept on source._hash = kept._hash
-    union all by name
-    select * from ({{ version_sql }})
+    {{ version_sql }}
 )
+{%- else -%}
+versions as (
+    select * exclude (_norm_version) from {{ versions_ref }}
+    where _norm_version = '{{ norm_version(version_sql) }}'
+        and _hash in (select _hash from source)
+)
+{%- endif -%}
 {%- endmacro %}
+
+
+{#-
+  The model has as many rows as `source_relation` (tonight's state): no state row lost its kept version.
+  Returns one row when the counts differ.
+-#}
+{% test rows_as_source(model, source_relation) %}
+    select model_rows, source_rows
+    from
+        (select count(*) as model_rows from {{ model }}) as m,
+        (select count(*) as source_rows from {{ source_relation }}) as s
+    where model_rows <> source_rows
+{% endtest %}
