@@ -157,7 +157,10 @@ def state_sql(contract: TableContract, night: dt.date) -> str:
 
 
 def make_raw(con, contract: TableContract, as_of: dt.date, as_table: bool = False) -> None:
-    """`raw.<raw_name>`: the night's state with the columns dbt reads (a view; a table when `as_table`)."""
+    """`raw.<raw_name>`: the night's state with the columns dbt reads (a view; a table when `as_table`).
+
+    `_hash` (of all raw values) addresses a row's version: dbt's staging keeps each version's normalisation by it.
+    """
     columns = ", ".join(contract.raw_columns)
     kind = "table" if as_table else "view"
     existing = con.execute(
@@ -168,7 +171,7 @@ def make_raw(con, contract: TableContract, as_of: dt.date, as_table: bool = Fals
         con.execute(f"drop {'view' if existing[0] == 'VIEW' else 'table'} raw.{contract.raw_name}")
     con.execute(
         f"create {kind} raw.{contract.raw_name} as select {columns}, date '{as_of.isoformat()}' as _as_of,"
-        f" _extracted_at from ({state_sql(contract, as_of)})"
+        f" _extracted_at, _hash from ({state_sql(contract, as_of)})"
     )
 
 

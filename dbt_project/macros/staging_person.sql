@@ -1,18 +1,20 @@
 {#-
-  The common part of the person-like sector staging views (stg_vaccination__doi_tuong, stg_social__beneficiary,
+  The common part of the person-like sector staging models (stg_vaccination__doi_tuong, stg_social__beneficiary,
   stg_civil__ho_tich, stg_children__tre_em), kept in one place so that the four views expose exactly the same
   interface (docs/internal-contracts.md, "Staging interface").
 -#}
 
 {#-
-  A select over `relation` adding the normalised person columns. `relation` must have: full_name (raw name),
-  birth_date_raw (raw text), birth_date_parsed (date, unfiltered), sex (M/F/NULL), id_raw (raw text),
-  commune_code_current_raw, commune_code_old_raw (trimmed, NULL when empty).
+  The person-like staging models are built in two parts (issue 9): the as_of-free, costly normalisation of each
+  source-row version, kept in an incremental `<model>_versions` table (macros/staging_versions.sql), and the
+  night's part (the as_of date, seeds) applied over tonight's state.
+
+  normalise_person_version: a select over `relation` adding the as_of-free normalised person columns.
+  `relation` must have: full_name (raw name), id_raw (raw text). Dates are left parsed and unfiltered.
 -#}
-{% macro normalise_person_record(relation) -%}
+{% macro normalise_person_version(relation) -%}
     select
         ids.*,
-        case when ids.id12 is not null then prefixes.id_prefix is not null end as id_prefix_valid,
         case when ids.id12 is not null then {{ id12_birth_year('ids.id12') }} end as id_birth_year,
         case when ids.id12 is not null then {{ id12_sex('ids.id12') }} end as id_sex
     from (
@@ -33,16 +35,29 @@
             select
                 src.*,
                 {{ normalize_vn_name('src.full_name') }} as name_norm,
-                {{ valid_date('src.birth_date_parsed') }} as birth_date,
-                {{ date_present('src.birth_date_raw') }} as birth_date_present,
-                {{ date_invalid('src.birth_date_raw', 'src.birth_date_parsed') }} as birth_date_invalid,
                 {{ id_present('src.id_raw') }} as id_raw_present,
                 {{ clean_id('src.id_raw') }} as id_clean
             from {{ relation }} as src
         ) as names
     ) as ids
+{%- endmacro %}
+
+
+{#-
+  The night's part over normalised versions (`relation`, with birth_date_raw and birth_date_parsed): the birth
+  date against the as-of date, the ID prefix against the seed, the night (as_of).
+-#}
+{% macro person_night_columns(relation) -%}
+    select
+        src.*,
+        {{ valid_date('src.birth_date_parsed') }} as birth_date,
+        {{ date_present('src.birth_date_raw') }} as birth_date_present,
+        {{ date_invalid('src.birth_date_raw', 'src.birth_date_parsed') }} as birth_date_invalid,
+        case when src.id12 is not null then prefixes.id_prefix is not null end as id_prefix_valid,
+        {{ as_of() }} as as_of
+    from {{ relation }} as src
     left join {{ ref('id_province_codes') }} as prefixes
-        on {{ id12_prefix('ids.id12') }} = prefixes.id_prefix
+        on {{ id12_prefix('src.id12') }} = prefixes.id_prefix
 {%- endmacro %}
 
 

@@ -1,8 +1,12 @@
+{#- the as_of-free part is kept per source-row version (stg_social__beneficiary_versions); the night's here -#}
+{%- set version_sql = stg_social__beneficiary_version('versions_source') -%}
 with
 
 source as (
     select * from {{ source('social', 'beneficiary') }}
 ),
+
+{{ kept_versions_ctes(ref('stg_social__beneficiary_versions'), version_sql) }},
 
 -- values ingestion loaded as NULL because they were not of their column's type (raw._quarantine, disposition
 -- loaded): such a DOB or UPDATED_AT was present but invalid (DATE_INVALID), not missing (FIELD_MISSING)
@@ -19,39 +23,20 @@ nulled as (
 
 with_nulled as (
     select
-        source.*,
-        nulled.columns_nulled
-    from source
-    left join nulled
-        on trim(source.beneficiary_id) = nulled.source_record_id
-),
-
-renamed as (
-    select
-        'social' as source,
-        trim(beneficiary_id) as source_record_id,
-        full_name,
-        coalesce(dob, case when columns_nulled like '%,dob,%' then '(invalid at ingestion)' end)
+        versions.*,
+        coalesce(versions.dob_raw, case when nulled.columns_nulled like '%,dob,%' then '(invalid at ingestion)' end)
             as birth_date_raw,
-        {{ parse_date('dob', [fmt_ymd()] + fmt_timestamps()) }} as birth_date_parsed,
-        {{ sex_code('gender') }} as sex,
-        id_number as id_raw,
-        {{ trim_to_null('commune_code') }} as commune_code_current_raw,
-        {{ trim_to_null('commune_code_old') }} as commune_code_old_raw,
-        {{ parse_timestamp('updated_at', fmt_timestamps()) }} as updated_at,
-        coalesce(updated_at, case when columns_nulled like '%,updated_at,%' then '(invalid at ingestion)' end)
-            as updated_at_raw,
-        {{ as_of() }} as as_of,
-        upper({{ trim_to_null('category') }}) as category,
-        upper({{ trim_to_null('pay_method') }}) as pay_method,
-        {{ trim_to_null('bank_account') }} as bank_account,
-        try_cast(trim(monthly_amount) as bigint) as monthly_amount,
-        upper({{ trim_to_null('status') }}) as status
-    from with_nulled
+        coalesce(
+            versions.updated_at_read,
+            case when nulled.columns_nulled like '%,updated_at,%' then '(invalid at ingestion)' end
+        ) as updated_at_raw
+    from versions
+    left join nulled
+        on versions.source_record_id = nulled.source_record_id
 ),
 
 normalised as (
-    {{ normalise_person_record('renamed') }}
+    {{ person_night_columns('with_nulled') }}
 ),
 
 communes_resolved as (

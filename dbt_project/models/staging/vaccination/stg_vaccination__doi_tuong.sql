@@ -1,28 +1,15 @@
+{#- the as_of-free part is kept per source-row version (stg_vaccination__doi_tuong_versions); the night's here -#}
+{%- set version_sql = stg_vaccination__doi_tuong_version('versions_source') -%}
 with
 
 source as (
     select * from {{ source('vaccination', 'doi_tuong') }}
 ),
 
-renamed as (
-    select
-        'vaccination' as source,
-        trim(ma_doi_tuong) as source_record_id,
-        ho_ten as full_name,
-        ngay_sinh as birth_date_raw,
-        {{ parse_date('ngay_sinh', [fmt_dmy()]) }} as birth_date_parsed,
-        {{ sex_code('gioi_tinh') }} as sex,
-        so_giay_to as id_raw,
-        {{ trim_to_null('ma_xa') }} as commune_code_current_raw,
-        {{ trim_to_null('ma_xa_cu') }} as commune_code_old_raw,
-        {{ parse_timestamp('ngay_cap_nhat', fmt_timestamps()) }} as updated_at,
-        ngay_cap_nhat as updated_at_raw,
-        {{ as_of() }} as as_of
-    from source
-),
+{{ kept_versions_ctes(ref('stg_vaccination__doi_tuong_versions'), version_sql) }},
 
 normalised as (
-    {{ normalise_person_record('renamed') }}
+    {{ person_night_columns('versions') }}
 ),
 
 communes_resolved as (
