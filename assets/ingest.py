@@ -8,6 +8,7 @@ A night reads only what changed since the last committed night's watermark where
 column, keeps every version in `history.<table>` and makes `raw.<table>` the night's state (`assets.history`).
 """
 
+import contextlib
 import datetime as dt
 import os
 import queue
@@ -415,9 +416,7 @@ def ingest_table(
 def _is_view(con, name: str) -> bool:
     """Whether the temp work object `name` is a view."""
     return bool(
-        con.execute(
-            "select count(*) from duckdb_views() where temporary and view_name = ?", [name]
-        ).fetchone()[0]
+        con.execute("select count(*) from duckdb_views() where temporary and view_name = ?", [name]).fetchone()[0]
     )
 
 
@@ -441,7 +440,8 @@ def _read_source(con, source, url, contract, plan, names, batch_rows, encodings,
             mode = "incremental" if where is not None else "full"
         sql = select_as_text(engine, actual_table, actual_columns, contract, where)
         reader, batches = arrow_batches(engine, url, sql, contract.raw_columns, batch_rows)
-        counts = _land(con, contract, batches, names, as_of, extracted_at, encodings)
+        with contextlib.closing(batches):  # a failed load stops the read-ahead and closes the source read now
+            counts = _land(con, contract, batches, names, as_of, extracted_at, encodings)
         return _Read(mode, reader, counts)
     except (SourceError, duckdb.Error):  # a contract violation, or the warehouse's own error: not a source down
         raise
@@ -482,12 +482,13 @@ def _incremental_filter(
     )
     _, batches = arrow_batches(engine, url, scan_sql, ["k"], batch_rows)
     con.execute(f"create or replace temp table {names['scan']} (k varchar)")
-    for batch in batches:
-        if batch.num_rows:
-            repaired, _, _ = repair_batch(batch, encodings)
-            con.register("_scan_batch", pa_arrow.Table.from_batches([repaired]))
-            con.execute(f"insert into {names['scan']} select k from _scan_batch")
-            con.unregister("_scan_batch")
+    with contextlib.closing(batches):
+        for batch in batches:
+            if batch.num_rows:
+                repaired, _, _ = repair_batch(batch, encodings)
+                con.register("_scan_batch", pa_arrow.Table.from_batches([repaired]))
+                con.execute(f"insert into {names['scan']} select k from _scan_batch")
+                con.unregister("_scan_batch")
     key = contract.key.lower()
     state = history.state_sql(contract, plan.base)
     keys = [

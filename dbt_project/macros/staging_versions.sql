@@ -27,7 +27,9 @@
 -#}
 {% macro versions_model(source_relation, version_sql, source_name, table_name) -%}
     {%- set version = norm_version(version_sql) -%}
-    {%- if execute and is_incremental() -%}
+    {#- only a run or a build changes the kept versions: `dbt compile`, `dbt show` and sqlfluff's templater
+        render this macro too, and must not delete anything -#}
+    {%- if execute and is_incremental() and flags.WHICH in ('run', 'build') -%}
         {%- set extractions = adapter.get_relation(database=this.database, schema='meta', identifier='extractions') -%}
         {%- set read_in_full = false -%}
         {%- if extractions is not none -%}
