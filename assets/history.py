@@ -244,35 +244,47 @@ def copy_quarantine(con, contract: TableContract, night: dt.date, state_as_of: d
 
 def apply_versions(con, contract: TableContract, loaded: str, scope: str | None, night: dt.date, at) -> dict:
     """Write tonight's versions: `loaded` (a table or view, read once) has the loadable rows read tonight (raw
-    columns, `_key`, `_hash`).
+    columns and `_key`; `_hash` too for a table with no key, whose `_key` is made from it).
 
-    Current versions are closed as `update` when their key is read with another hash, and as `delete` when
+    Current versions are closed as `update` when their key is read with other values, and as `delete` when
     their key is no longer loadable: absent from the source, or read tonight and rejected. `scope` is a table
-    (`k`) of the trimmed keys the night may close (incremental: keys not in the source, or read tonight);
-    None closes every current key not loaded (full read).
+    (`k`) of the trimmed keys the night may close (incremental: keys not in the source, or read tonight; it
+    holds every key of `loaded`); None closes every current key not loaded (full read).
+
+    A keyed table's rows are compared with the current versions by their values (NULL-safe, column by column),
+    which is what comparing their `_hash` (md5 of the JSON list of the values, `hash_sql`) decides, without
+    hashing every row read: only the rows inserted tonight are hashed.
     """
     table = history_table(contract)
     columns = ", ".join(contract.raw_columns)
+    new_hash = hash_sql(contract.raw_columns, "n") if contract.key else "n._hash"
     if not con.execute(f"select count(*) from (select 1 from {table} where _valid_to is null limit 1)").fetchone()[0]:
         # No current version (a first night, or a full refresh of it after the undo): every row read is an
         # insert, nothing is closed: one pass over `loaded` (a view is enough), no join.
         inserted = con.execute(
-            f"insert into {table} select {columns}, _key, _hash, ?, null, null, ? from {loaded}", [night, at]
+            f"insert into {table} select {columns}, n._key, {new_hash}, ?, null, null, ? from {loaded} as n",
+            [night, at],
         ).fetchone()[0]
         return {"updated": 0, "inserted": inserted, "deleted": 0}
     changes = f"_changes_{contract.raw_name}"  # a temp table
+    # Incremental: only the current versions of the keys in scope can change (every key read tonight is in it).
     in_scope = f" and _key in (select k from {scope})" if scope else ""
-    # One join of the current versions with tonight's rows (one pass over `loaded`, which may be a view) finds
-    # every change and keeps the new rows' values; the writes then touch only those.
+    if contract.key:
+        current_cols, new_cols = f"_key, {columns}", f"_key, {columns}"
+        differs = " or ".join(f"h.{c} is distinct from n.{c}" for c in contract.raw_columns)
+    else:  # the key is made from the hash: the same key is the same values
+        current_cols, new_cols, differs = "_key", f"_key, _hash, {columns}", "false"
+    # One join of the current versions (of the keys in scope) with tonight's rows finds every change and keeps
+    # the new rows' values and hash; the writes then touch only those.
     new_values = ", ".join(f"n.{c}" for c in contract.raw_columns)
     con.execute(f"""
         create or replace temp table {changes} as
         select coalesce(h._key, n._key) as _key,
             case when h._key is null then 'insert' when n._key is null then 'delete' else 'update' end as action,
-            n._hash as _new_hash, {new_values}
-        from (select _key, _hash from {table} where _valid_to is null) as h
-        full join (select {columns}, _key, _hash from {loaded}) as n on h._key = n._key
-        where h._key is null or n._key is null or h._hash <> n._hash
+            case when n._key is not null then {new_hash} end as _new_hash, {new_values}
+        from (select {current_cols} from {table} where _valid_to is null{in_scope}) as h
+        full join (select {new_cols} from {loaded}) as n on h._key = n._key
+        where h._key is null or n._key is null or {differs}
     """)
     try:
         counts = dict(
@@ -280,27 +292,24 @@ def apply_versions(con, contract: TableContract, loaded: str, scope: str | None,
                 ("updated", "inserted", "deleted"),
                 con.execute(f"""
                     select count(*) filter (where action = 'update'), count(*) filter (where action = 'insert'),
-                        count(*) filter (where action = 'delete'{in_scope})
+                        count(*) filter (where action = 'delete')
                     from {changes}
                 """).fetchone(),
                 strict=True,
             )
         )
-        con.execute(
-            f"update {table} set _valid_to = ?, _closed = 'delete' where _valid_to is null"
-            f" and _key in (select _key from {changes} where action = 'delete'{in_scope})",
-            [night],
-        )
-        con.execute(
-            f"update {table} set _valid_to = ?, _closed = 'update' where _valid_to is null"
-            f" and _key in (select _key from {changes} where action = 'update')",
-            [night],
-        )
-        con.execute(
-            f"insert into {table} select {columns}, _key, _new_hash, ?, null, null, ? from {changes}"
-            " where action in ('insert', 'update')",
-            [night, at],
-        )
+        if counts["updated"] or counts["deleted"]:
+            con.execute(
+                f"update {table} set _valid_to = ?, _closed = c.action from {changes} as c"
+                f" where {table}._valid_to is null and {table}._key = c._key and c.action <> 'insert'",
+                [night],
+            )
+        if counts["updated"] or counts["inserted"]:
+            con.execute(
+                f"insert into {table} select {columns}, _key, _new_hash, ?, null, null, ? from {changes}"
+                " where action <> 'delete'",
+                [night, at],
+            )
     finally:
         con.execute(f"drop table if exists {changes}")
     return counts

@@ -317,13 +317,10 @@ def quarantine_retention_nights(environ: dict[str, str] | None = None) -> int:
 # --- loading -------------------------------------------------------------------------------------------------
 
 
-def _with_night(table: pa_arrow.Table, as_of: dt.date, extracted_at: dt.datetime, first_row: int) -> pa_arrow.Table:
+def _with_row(table: pa_arrow.Table, first_row: int) -> pa_arrow.Table:
+    """The batch with `_row`, each row's position in tonight's read (the night and clock are constants)."""
     n = table.num_rows
-    return (
-        table.append_column("_as_of", pa_arrow.repeat(pa_arrow.scalar(as_of, pa_arrow.date32()), n))
-        .append_column("_extracted_at", pa_arrow.repeat(pa_arrow.scalar(extracted_at, pa_arrow.timestamp("us")), n))
-        .append_column("_row", pa_arrow.array(np.arange(first_row, first_row + n, dtype=np.int64)))
-    )
+    return table.append_column("_row", pa_arrow.array(np.arange(first_row, first_row + n, dtype=np.int64)))
 
 
 @dataclass(frozen=True)
@@ -389,8 +386,8 @@ def ingest_table(
             raise
         return _stale(con, contract, as_of, plan, str(exc), extracted_at, started, raw_as_table)
     finally:
-        for name in names.values():
-            con.execute(f"drop view if exists {name}" if _is_view(con, name) else f"drop table if exists {name}")
+        for part, name in names.items():
+            con.execute(f"drop view if exists {name}" if part in _WORK_VIEWS else f"drop table if exists {name}")
     return IngestStats(
         rows_read=counts["read"],
         rows_loaded=counts["loaded"],
@@ -413,18 +410,16 @@ def ingest_table(
     )
 
 
-def _is_view(con, name: str) -> bool:
-    """Whether the temp work object `name` is a view."""
-    return bool(
-        con.execute("select count(*) from duckdb_views() where temporary and view_name = ?", [name]).fetchone()[0]
-    )
+# Work objects that are temp views (the others are temp tables).
+_WORK_VIEWS = frozenset({"loaded", "carried"})
 
 
 def _work_tables(contract: TableContract) -> dict[str, str]:
-    """The night's work tables of a table: TEMP tables (memory, spilled when needed), never in the warehouse file."""
+    """The night's work tables of a table: TEMP tables (memory, spilled when needed), never in the warehouse file;
+    `loaded` and `carried` are TEMP views."""
     return {
         part: f"__{part}_{contract.raw_name}"
-        for part in ("landing", "issues", "rejected", "scan", "loaded", "carried", "scope")
+        for part in ("landing", "issues", "rejected", "scan", "gone", "dupkeys", "loaded", "carried", "scope")
     }
 
 
@@ -481,24 +476,34 @@ def _incremental_filter(
         .compile(dialect=engine.dialect)
     )
     _, batches = arrow_batches(engine, url, scan_sql, ["k"], batch_rows)
-    con.execute(f"create or replace temp table {names['scan']} (k varchar)")
+    scan, gone = names["scan"], names["gone"]
+    # `_k`: the key trimmed once (keys are compared trimmed, as staging does).
+    con.execute(f"create or replace temp table {scan} (k varchar, _k varchar)")
     with contextlib.closing(batches):
         for batch in batches:
             if batch.num_rows:
                 repaired, _, _ = repair_batch(batch, encodings)
                 con.register("_scan_batch", pa_arrow.Table.from_batches([repaired]))
-                con.execute(f"insert into {names['scan']} select k from _scan_batch")
+                con.execute(f"insert into {scan} select k, trim(k) from _scan_batch")
                 con.unregister("_scan_batch")
     key = contract.key.lower()
     state = history.state_sql(contract, plan.base)
+    # One full join of the base night's keys with the source's keys finds both what must be re-read (a key
+    # that is new, or whose text differs from the current version's: a rewritten key, or one rejected before)
+    # and the keys gone from the source (`gone`: their versions close tonight).
+    con.execute(f"""
+        create or replace temp table {gone} as
+        select case when s._seen then s.k end as k, case when s._seen is null then h._key end as gone
+        from (select _key, {key} as _text from ({state})) as h
+        full join (select k, _k, true as _seen from {scan}) as s on h._key = s._k
+        where s._seen is null or (s._k <> '' and (h._key is null or h._text is distinct from s.k))
+    """)
+    repeated = f"(select _k from {scan} where _k <> '' group by 1 having count(*) > 1)"
     keys = [
         row[0]
         for row in con.execute(f"""
-            select distinct s.k from {names["scan"]} as s
-            where nullif(trim(s.k), '') is not null and (
-                trim(s.k) in (select trim(k) from {names["scan"]} group by 1 having count(*) > 1)
-                or not exists (select 1 from ({state}) as h where h._key = trim(s.k) and h.{key} = s.k)
-            )
+            select k from {gone} where k is not null
+            union select k from {scan} where _k in {repeated}
             order by 1
         """).fetchall()
     ]
@@ -593,9 +598,9 @@ def _land(con, contract, batches, names, as_of, extracted_at, encodings) -> dict
     landing, issues = names["landing"], names["issues"]
     key = contract.key.lower() if contract.key else None
     cols_sql = ", ".join(f"{c} varchar" for c in contract.raw_columns)
-    con.execute(
-        f"create or replace temp table {landing} ({cols_sql}, _as_of date, _extracted_at timestamp, _row bigint)"
-    )
+    # `_k`: the key trimmed once, as every later step compares it (staging keys are trimmed).
+    con.execute(f"create or replace temp table {landing} ({cols_sql}, _row bigint{', _k varchar' if key else ''})")
+    trimmed = f", trim({key})" if key else ""
     con.execute(
         f"create or replace temp table {issues} (_row bigint, column_name varchar, reason varchar, value varchar,"
         " kind varchar)"
@@ -611,9 +616,9 @@ def _land(con, contract, batches, names, as_of, extracted_at, encodings) -> dict
         if bad_text:
             text_cases = pd.DataFrame(bad_text, columns=["row", "column_name", "reason", "value"])
             _insert_issues(con, issues, text_cases.assign(row=text_cases["row"] + first), "value")
-        table = _with_night(pa_arrow.Table.from_batches([batch]), as_of, extracted_at, first)
+        table = _with_row(pa_arrow.Table.from_batches([batch]), first)
         con.register("_good_batch", table)
-        con.execute(f"insert into {landing} select * from _good_batch")
+        con.execute(f"insert into {landing} select *{trimmed} from _good_batch")
         con.unregister("_good_batch")
         counts["read"] += batch.num_rows
 
@@ -623,19 +628,21 @@ def _land(con, contract, batches, names, as_of, extracted_at, encodings) -> dict
         # row of a repeated key, so this is the check over the whole table.
         con.execute(f"""
             insert into {issues}
-            select _row, '{key}', 'key is empty', {key}, 'key' from {landing}
-            where nullif(trim({key}), '') is null
+            select _row, '{key}', 'key is empty', {key}, 'key' from {landing} where _k is null or _k = ''
         """)
+        dupkeys = names["dupkeys"]
         con.execute(f"""
-            insert into {issues}
-            select _row, '{key}', 'duplicate key', {key}, 'key' from (
-                select _row, {key}, row_number() over (partition by trim({key}) order by _row) as n
-                from {landing} where trim({key}) in (
-                    select trim({key}) from {landing} where nullif(trim({key}), '') is not null
-                    group by 1 having count(*) > 1
-                )
-            ) where n > 1
+            create or replace temp table {dupkeys} as
+            select _k from {landing} where _k <> '' group by 1 having count(*) > 1
         """)
+        if con.execute(f"select count(*) from {dupkeys}").fetchall()[0][0]:
+            con.execute(f"""
+                insert into {issues}
+                select _row, '{key}', 'duplicate key', {key}, 'key' from (
+                    select _row, {key}, row_number() over (partition by _k order by _row) as n
+                    from {landing} where _k in (select _k from {dupkeys})
+                ) where n > 1
+            """)
     return counts
 
 
@@ -648,47 +655,59 @@ def _write_night(
     key = contract.key.lower() if contract.key else None
     counts = dict(read.counts)
     incremental = read.mode == "incremental"
-    con.execute(f"create or replace temp table {carried} (k varchar)")
     if incremental:
-        # Keys of the base night's state still in the source and not read tonight: their versions (and their
-        # `loaded` quarantine rows) carry over; every other key of that state may close tonight.
+        # `scope`: the keys whose versions may close tonight: gone from the source (found with the key scan), or
+        # read tonight. `carried` (a view, read only when needed): the other keys of the base night's state, still
+        # in the source and not read tonight: their versions (and their `loaded` quarantine rows) carry over.
         state = history.state_sql(contract, plan.base)
         con.execute(f"""
-            insert into {carried}
-            select distinct h._key from ({state}) as h
-            where h._key in (select trim(k) from {names["scan"]})
-                and h._key not in (select trim({key}) from {landing} where trim({key}) is not null)
+            create or replace temp table {scope} as
+            select gone as k from {names["gone"]} where gone is not null
+            union select _k from {landing} where _k is not null
         """)
-        con.execute(f"create or replace temp table {scope} as select _key as k from ({state}) where _key not in ("
-                    f"select k from {carried})")  # fmt: skip
+        con.execute(f"create or replace temp view {carried} as select _key as k from ({state})"
+                    f" where _key not in (select k from {scope})")  # fmt: skip
+    else:
+        con.execute(f"create or replace temp view {carried} as select cast(null as varchar) as k where false")
     _identify_rejected(con, landing, issues, rejected, key, carried)
-    row_hash = history.hash_sql(contract.raw_columns)
-    key_expr = f"trim({key})" if key else "_hash || '#' || row_number() over (partition by _hash order by _row)"
-    # A view: the history merge reads it once (no copy of the night's rows; the hash is computed in that pass).
-    con.execute(f"""
-        create or replace temp view {loaded} as
-        select * exclude (_as_of, _extracted_at), {key_expr} as _key from (
-            select *, {row_hash} as _hash from {landing} where _row not in (select _row from {rejected})
-        )
-    """)
     counts["rejected"] = con.execute(f"select count(*) from {rejected}").fetchone()[0]
+    not_rejected = f" where _row not in (select _row from {rejected})" if counts["rejected"] else ""
+    # A view: the history merge reads it once (no copy of the night's rows). A keyed table's rows are compared
+    # by their values and only the inserted ones hashed (`history.apply_versions`); a table with no key is keyed
+    # by its rows' hash (and the repeat of that hash, in read order).
+    if key:
+        con.execute(f"create or replace temp view {loaded} as"
+                    f" select * exclude (_k), _k as _key from {landing}{not_rejected}")  # fmt: skip
+    else:
+        con.execute(f"""
+            create or replace temp view {loaded} as
+            select *, _hash || '#' || row_number() over (partition by _hash order by _row) as _key from (
+                select *, {history.hash_sql(contract.raw_columns)} as _hash from {landing}{not_rejected}
+            )
+        """)
     counts["loaded"] = counts["read"] - counts["rejected"]
     con.execute("begin transaction")
     try:
         history.undo_after(con, contract, plan.base)
         versions = history.apply_versions(con, contract, loaded, scope if incremental else None, as_of, extracted_at)
         counts.update(versions)
-        _write_quarantine(con, contract, names, key, as_of)
-        if incremental:
+        _write_quarantine(con, contract, names, key, as_of, extracted_at)
+        base_quarantine = [contract.source, contract.table, plan.base]
+        where_base = "source = ? and table_name = ? and _as_of = ? and disposition = 'loaded'"
+        if incremental and con.execute(f"select count(*) from raw._quarantine where {where_base}",
+                                       base_quarantine).fetchall()[0][0]:  # fmt: skip
             con.execute(
                 f"insert into raw._quarantine by name select * replace (cast(? as date) as _as_of)"
-                f" from raw._quarantine where source = ? and table_name = ? and _as_of = ?"
-                f" and disposition = 'loaded' and source_record_id in (select k from {carried})",
-                [as_of, contract.source, contract.table, plan.base],
+                f" from raw._quarantine where {where_base} and source_record_id in (select k from {carried})",
+                [as_of, *base_quarantine],
             )
         counts["quarantined"] = history.quarantined(con, contract, as_of)
-        carried_rows = con.execute(f"select count(*) from {carried}").fetchone()[0]
-        _check_share(con, contract, issues, counts["quarantined"], counts["read"] + carried_rows, max_share, url)
+        # The share is over the night's rows (read and carried over); carried rows only lower it, so they are
+        # counted only when the rows read alone put it over the limit.
+        read_rows = counts["read"]
+        if counts["quarantined"] and (not read_rows or counts["quarantined"] / read_rows > max_share):
+            carried_rows = con.execute(f"select count(*) from {carried}").fetchone()[0]
+            _check_share(con, contract, issues, counts["quarantined"], read_rows + carried_rows, max_share, url)
         counts["purged"] = len(
             con.execute(
                 "delete from raw._quarantine where source = ? and table_name = ? and _as_of < ? returning 1",
@@ -732,7 +751,7 @@ def _check_share(con, contract, issues, quarantined, rows, max_share, url) -> No
     )
 
 
-def _write_quarantine(con, contract, names, key, as_of) -> None:
+def _write_quarantine(con, contract, names, key, as_of, extracted_at) -> None:
     """The night's quarantine rows of the rows read tonight (replacing the night's rows of the table)."""
     landing, issues, rejected = names["landing"], names["issues"], names["rejected"]
     key_expr = key or "cast(null as varchar)"
@@ -771,7 +790,7 @@ def _write_quarantine(con, contract, names, key, as_of) -> None:
         select
             ? as source, ? as table_name, landing.{key_expr} as record_key,
             per_row.column_name, per_row.reason, bad_values.row_json,
-            landing._as_of, landing._extracted_at,
+            cast(? as date) as _as_of, cast(? as timestamp) as _extracted_at,
             coalesce(rejected.source_record_id, trim(landing.{key_expr})) as source_record_id,
             case when per_row.is_rejected then 'rejected' else 'loaded' end as disposition
         from per_row
@@ -780,7 +799,7 @@ def _write_quarantine(con, contract, names, key, as_of) -> None:
         left join {rejected} as rejected using (_row)
         order by _row
         """.replace("landing.cast(null as varchar)", "cast(null as varchar)"),
-        [contract.source, contract.table],
+        [contract.source, contract.table, as_of, extracted_at],
     )
 
 
