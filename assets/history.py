@@ -243,49 +243,61 @@ def copy_quarantine(con, contract: TableContract, night: dt.date, state_as_of: d
 
 
 def apply_versions(con, contract: TableContract, loaded: str, scope: str | None, night: dt.date, at) -> dict:
-    """Write tonight's versions: `loaded` (a table or view, read once) has the loadable rows read tonight (raw
-    columns and `_key`; `_hash` too for a table with no key, whose `_key` is made from it).
+    """Write tonight's versions: `loaded` (a table or view, read once) has the loadable rows read tonight: raw
+    columns, and `_key` (a keyed table) or `_occ` (a table with no key: the repeat of the same values in read
+    order, from 1; its `_key` is `<_hash>#<_occ>`).
 
     Current versions are closed as `update` when their key is read with other values, and as `delete` when
     their key is no longer loadable: absent from the source, or read tonight and rejected. `scope` is a table
     (`k`) of the trimmed keys the night may close (incremental: keys not in the source, or read tonight; it
     holds every key of `loaded`); None closes every current key not loaded (full read).
 
-    A keyed table's rows are compared with the current versions by their values (NULL-safe, column by column),
-    which is what comparing their `_hash` (md5 of the JSON list of the values, `hash_sql`) decides, without
-    hashing every row read: only the rows inserted tonight are hashed.
+    Rows are compared with the current versions by their values (NULL-safe, column by column), which is what
+    comparing their `_hash` (md5 of the JSON list of the values, `hash_sql`) decides, without hashing every row
+    read: only the rows inserted tonight are hashed.
     """
     table = history_table(contract)
     columns = ", ".join(contract.raw_columns)
-    new_hash = hash_sql(contract.raw_columns, "n") if contract.key else "n._hash"
+    keyed = contract.key is not None
+    row_hash = hash_sql(contract.raw_columns)
+    new_key = "_key" if keyed else "_hash || '#' || _occ"
     if not con.execute(f"select count(*) from (select 1 from {table} where _valid_to is null limit 1)").fetchone()[0]:
         # No current version (a first night, or a full refresh of it after the undo): every row read is an
         # insert, nothing is closed: one pass over `loaded` (a view is enough), no join.
         inserted = con.execute(
-            f"insert into {table} select {columns}, n._key, {new_hash}, ?, null, null, ? from {loaded} as n",
+            f"insert into {table} select {columns}, {new_key}, _hash, ?, null, null, ?"
+            f" from (select *, {row_hash} as _hash from {loaded})",
             [night, at],
         ).fetchone()[0]
         return {"updated": 0, "inserted": inserted, "deleted": 0}
     changes = f"_changes_{contract.raw_name}"  # a temp table
     # Incremental: only the current versions of the keys in scope can change (every key read tonight is in it).
     in_scope = f" and _key in (select k from {scope})" if scope else ""
-    if contract.key:
-        current_cols, new_cols = f"_key, {columns}", f"_key, {columns}"
+    if keyed:
+        current_cols, new_cols, on = f"_key, {columns}", f"_key, {columns}", "h._key = n._key"
         differs = " or ".join(f"h.{c} is distinct from n.{c}" for c in contract.raw_columns)
-    else:  # the key is made from the hash: the same key is the same values
-        current_cols, new_cols, differs = "_key", f"_key, _hash, {columns}", "false"
+    else:  # the same values and repeat are the same key (`_key` = `<hash>#<repeat>`, the hash 32 characters)
+        current_cols, new_cols = f"_key, {columns}, cast(substr(_key, 34) as bigint) as _occ", f"{columns}, _occ"
+        on = " and ".join(["h._occ = n._occ", *(f"h.{c} is not distinct from n.{c}" for c in contract.raw_columns)])
+        differs = "false"
     # One join of the current versions (of the keys in scope) with tonight's rows finds every change and keeps
-    # the new rows' values and hash; the writes then touch only those.
+    # the new rows' values; the writes then touch only those.
     new_values = ", ".join(f"n.{c}" for c in contract.raw_columns)
+    matched = "h._key is not null"
+    new_side = "n._key is not null" if keyed else "n._occ is not null"
     con.execute(f"""
         create or replace temp table {changes} as
-        select coalesce(h._key, n._key) as _key,
-            case when h._key is null then 'insert' when n._key is null then 'delete' else 'update' end as action,
-            case when n._key is not null then {new_hash} end as _new_hash, {new_values}
-        from (select {current_cols} from {table} where _valid_to is null{in_scope}) as h
-        full join (select {new_cols} from {loaded}) as n on h._key = n._key
-        where h._key is null or n._key is null or {differs}
+        select *, case when action <> 'delete' then {row_hash} end as _new_hash from (
+            select h._key as _old_key, {"n._key" if keyed else "n._occ"} as _new,
+                case when not ({matched}) then 'insert' when not ({new_side}) then 'delete' else 'update' end
+                    as action,
+                {new_values}
+            from (select {current_cols} from {table} where _valid_to is null{in_scope}) as h
+            full join (select {new_cols} from {loaded}) as n on {on}
+            where not ({matched}) or not ({new_side}) or {differs}
+        )
     """)
+    key_of_new = "_new" if keyed else "_new_hash || '#' || _new"
     try:
         counts = dict(
             zip(
@@ -301,12 +313,12 @@ def apply_versions(con, contract: TableContract, loaded: str, scope: str | None,
         if counts["updated"] or counts["deleted"]:
             con.execute(
                 f"update {table} set _valid_to = ?, _closed = c.action from {changes} as c"
-                f" where {table}._valid_to is null and {table}._key = c._key and c.action <> 'insert'",
+                f" where {table}._valid_to is null and {table}._key = c._old_key and c.action <> 'insert'",
                 [night],
             )
         if counts["updated"] or counts["inserted"]:
             con.execute(
-                f"insert into {table} select {columns}, _key, _new_hash, ?, null, null, ? from {changes}"
+                f"insert into {table} select {columns}, {key_of_new}, _new_hash, ?, null, null, ? from {changes}"
                 " where action <> 'delete'",
                 [night, at],
             )

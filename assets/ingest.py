@@ -672,18 +672,17 @@ def _write_night(
     _identify_rejected(con, landing, issues, rejected, key, carried)
     counts["rejected"] = con.execute(f"select count(*) from {rejected}").fetchone()[0]
     not_rejected = f" where _row not in (select _row from {rejected})" if counts["rejected"] else ""
-    # A view: the history merge reads it once (no copy of the night's rows). A keyed table's rows are compared
-    # by their values and only the inserted ones hashed (`history.apply_versions`); a table with no key is keyed
-    # by its rows' hash (and the repeat of that hash, in read order).
+    # A view: the history merge reads it once (no copy of the night's rows). Rows are compared by their values
+    # and only the inserted ones hashed (`history.apply_versions`). A table with no key is keyed by its rows'
+    # hash and `_occ`, the repeat of the same values in read order.
     if key:
         con.execute(f"create or replace temp view {loaded} as"
                     f" select * exclude (_k), _k as _key from {landing}{not_rejected}")  # fmt: skip
     else:
+        values = ", ".join(contract.raw_columns)
         con.execute(f"""
             create or replace temp view {loaded} as
-            select *, _hash || '#' || row_number() over (partition by _hash order by _row) as _key from (
-                select *, {history.hash_sql(contract.raw_columns)} as _hash from {landing}{not_rejected}
-            )
+            select *, row_number() over (partition by {values} order by _row) as _occ from {landing}{not_rejected}
         """)
     counts["loaded"] = counts["read"] - counts["rejected"]
     con.execute("begin transaction")
