@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from .evaluation import holdout_evaluation
-from .features import build_inputs, splink_views
+from .features import build_inputs, fingerprint_sql, splink_views
 from .model import Thresholds, load_model
 from .review import (
     DECISIONS_TABLE,
@@ -22,8 +22,10 @@ from .review import (
 from .scoring import (
     COMPARISON_NAMES,
     WORK_SCHEMA,
+    close_work,
     base_night,
     keep_state,
+    kept_holdout,
     level_labels,
     night_parameters,
     normalise_sql,
@@ -68,13 +70,15 @@ class LinkageResult:
     # text, not fields (the result's fields are numbers): why these parameters, and the base night
     parameters_reason = ""
     base_as_of = ""
+    holdout_as_of = ""  # the night the hold-out figures were measured on
 
 
 def _latest_decisions_sql(records: str, master: str) -> str:
     """The latest decision per pair, and whether it still stands: both sides unchanged since it was made."""
     return f"""
         select d.*, (
-            d.pair_fingerprint is null or d.pair_fingerprint = md5(r.fingerprint || m.fingerprint)
+            d.pair_fingerprint is null
+            or d.pair_fingerprint = md5({fingerprint_sql("r")} || {fingerprint_sql("m")})
         ) as stands
         from {DECISIONS_TABLE} as d
         left join {records} as r on r.source = d.source and r.source_record_id = d.source_record_id
@@ -136,7 +140,7 @@ def link_night(
         if base is not None:
             changes = score_incremental(con, splink_model, master, records, base, candidates, tf_tables)
             result.candidate_pairs = con.execute(f"select count(*) from {candidates}").fetchone()[0]
-            result.incremental, result.base_as_of = True, base.isoformat()
+            result.incremental, result.base_as_of = True, base.as_of.isoformat()
         else:
             if params is None:
                 tf_tables = term_frequency_tables(con, splink_model, master, records)
@@ -188,11 +192,19 @@ def link_night(
             result.review_workbooks = [str(p) for p in write_workbooks(con, records, master, review_dir)]
             result.seconds["workbooks"] = time.perf_counter() - clock
 
-        if holdout_size > 0:
+        # the ID hold-out measures the model with a night's parameters: measured when they are computed, then
+        # kept with them (a night that keeps the parameters shows the figures of the night that measured them)
+        kept = kept_holdout(con, params.params_id) if params is not None and not params.new else None
+        asked = {"size_asked": holdout_size, "thresholds": [thresholds.accept, thresholds.review]}
+        if kept is not None and all(kept[0].get(k) == v for k, v in asked.items()):
+            result.holdout, result.holdout_as_of = kept[0], kept[1].isoformat()
+        elif holdout_size > 0:
             clock = time.perf_counter()
             result.holdout = holdout_evaluation(
                 con, splink_model, thresholds, staging, WORK_SCHEMA, holdout_size, tf_tables=tf_tables
             )
+            result.holdout.update(asked)
+            result.holdout_as_of = as_of.isoformat()
             result.seconds["holdout"] = time.perf_counter() - clock
         if reports_dir is not None:
             from .charts import write_charts
@@ -203,10 +215,12 @@ def link_night(
         if params is not None:
             clock = time.perf_counter()
             mode = "incremental" if base is not None else "full"
-            keep_state(con, as_of, run_id, params, master, records, candidates, mode, base, changes)
+            measured = result.holdout if result.holdout_as_of == as_of.isoformat() else None
+            base_as_of = base.as_of if base is not None else None
+            keep_state(con, as_of, run_id, params, master, records, candidates, mode, base_as_of, changes, measured)
             result.seconds["state"] = time.perf_counter() - clock
     finally:
-        con.execute(f"drop schema if exists {WORK_SCHEMA} cascade")
+        close_work(con)
     return result
 
 
@@ -268,7 +282,7 @@ def _write_outputs(con, scored, records, master, accepted_cte, stale_cte, thresh
             s.n_candidates,
             {evidence},
             {night} as as_of,
-            md5(r.fingerprint || m.fingerprint) as pair_fingerprint,
+            md5({fingerprint_sql("r")} || {fingerprint_sql("m")}) as pair_fingerprint,
             stale.decision as previous_decision
         from {scored} as s
         join {records} as r on r.source = s.source and r.source_record_id = s.source_record_id
