@@ -22,8 +22,8 @@ from .review import (
 from .scoring import (
     COMPARISON_NAMES,
     WORK_SCHEMA,
-    close_work,
     base_night,
+    close_work,
     keep_state,
     kept_holdout,
     level_labels,
