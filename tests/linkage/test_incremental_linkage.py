@@ -13,7 +13,7 @@ import pytest
 from assets.linkage_model.predict import LINKS_TABLE, REVIEW_TABLE, link_night
 from assets.linkage_model.scoring import STATE_LAYOUT, STATE_SCHEMA, commit_state
 from assets.night import begin_night, ensure_status_table
-from tests.linkage.handmade import COMMUNES, Person, load, people, record_of
+from tests.linkage.handmade import COMMUNES, load, namesake_world, people, record_of
 
 AS_OF = dt.date(2026, 11, 25)
 NEXT = AS_OF + dt.timedelta(days=1)
@@ -54,13 +54,7 @@ def link(con, as_of, run_id, **options):
 @pytest.fixture()
 def world(tmp_path):
     """400 people, two namesakes in two communes, and sector records (as tests/linkage/test_linkage_units)."""
-    master = people(400)
-    a = Person("079199000001", "nguyễn văn namsake", dt.date(1990, 5, 17), "M", COMMUNES[0])
-    b = Person("079199000002", "nguyễn văn namsake", dt.date(1990, 5, 17), "M", COMMUNES[1])
-    master += [a, b]
-    records = [record_of(p, "vaccination", f"v{i}") for i, p in enumerate(master[:60])]
-    records += [record_of(p, "social", f"s{i}") for i, p in enumerate(master[60:90])]
-    records.append(record_of(a, "civil", "namesake_a"))
+    master, records = namesake_world()
     con = duckdb.connect(str(tmp_path / "w.duckdb"))
     load(con, master, records)
     yield con, master, records

@@ -24,7 +24,7 @@ from assets.linkage_model.predict import (
 )
 from assets.linkage_model.review import ReviewError
 from assets.linkage_model.scoring import COMPARISON_NAMES
-from tests.linkage.handmade import COMMUNES, Person, load, people, record_of
+from tests.linkage.handmade import COMMUNES, load, namesake_world, record_of
 
 AS_OF = dt.date(2026, 11, 25)
 
@@ -38,15 +38,12 @@ def strip(name: str) -> str:
 @pytest.fixture()
 def world(tmp_path):
     """400 people, two namesakes (one name, birth date and sex; two communes), and sector records."""
-    master = people(400)
-    a = Person("079199000001", "nguyễn văn namsake", dt.date(1990, 5, 17), "M", COMMUNES[0])
-    b = Person("079199000002", "nguyễn văn namsake", dt.date(1990, 5, 17), "M", COMMUNES[1])
-    master += [a, b]
-    records = [record_of(p, "vaccination", f"v{i}") for i, p in enumerate(master[:60])]
-    records += [record_of(p, "social", f"s{i}", name=strip(p.name).upper()) for i, p in enumerate(master[60:90])]
+    master, records = namesake_world()
+    b = master[-1]  # the second namesake
+    # the social records carry their names in capitals without diacritics
+    records = [dict(r, name=strip(r["name"]).upper()) if r["source"] == "social" else r for r in records]
     moved = master[90]
     records.append(record_of(moved, "children", "moved", commune=next(c for c in COMMUNES if c != moved.commune)))
-    records.append(record_of(a, "civil", "namesake_a"))
     records.append(record_of(b, "civil", "namesake_unknown_commune", commune=None))
     records.append(
         {
