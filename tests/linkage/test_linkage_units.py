@@ -257,9 +257,8 @@ def test_result_holds_numbers_only(world):
 
 def test_night_term_frequencies_and_blocking_neighbours_change_no_score(world):
     """Registered frequencies score as Splink's own; the master cut to blocking neighbours loses no pair."""
-    from assets.linkage_model.evaluation import blocking_neighbours_sql
     from assets.linkage_model.features import build_inputs, splink_views
-    from assets.linkage_model.scoring import WORK_SCHEMA, score, term_frequency_tables
+    from assets.linkage_model.scoring import WORK_SCHEMA, neighbours_sql, score, term_frequency_tables
 
     con, _, _ = world
     splink_model, _, _ = load_model()
@@ -272,7 +271,7 @@ def test_night_term_frequencies_and_blocking_neighbours_change_no_score(world):
     own = con.execute(rows.format(f"{WORK_SCHEMA}.own")).fetchall()
     assert len(own) > 50 and own == con.execute(rows.format(f"{WORK_SCHEMA}.registered")).fetchall()
     neighbours = f"{WORK_SCHEMA}.neighbours"
-    con.execute(f"create table {neighbours} as {blocking_neighbours_sql(splink_model, master, records)}")
+    con.execute(f"create table {neighbours} as {neighbours_sql(splink_model, master, records)}")
     n_master, n_neighbours = con.execute(
         f"select (select count(*) from {master}), count(*) from {neighbours}"
     ).fetchone()
@@ -280,6 +279,30 @@ def test_night_term_frequencies_and_blocking_neighbours_change_no_score(world):
     cut = splink_views(con, WORK_SCHEMA, neighbours, records, suffix="_cut")
     score(con, splink_model, *cut, f"{WORK_SCHEMA}.cut", tf_tables=tf_tables)
     assert own == con.execute(rows.format(f"{WORK_SCHEMA}.cut")).fetchall()
+    # the other side (the incremental linkage scores changed master rows against the records they block with)
+    few, near = f"{WORK_SCHEMA}.few", f"{WORK_SCHEMA}.near"
+    con.execute(
+        f"create table {few} as select * from {master} where unique_id in (select personal_id from {WORK_SCHEMA}.own) order by unique_id limit 40"
+    )
+    con.execute(f"create table {near} as {neighbours_sql(splink_model, records, few)}")
+    n_records, n_near = con.execute(f"select (select count(*) from {records}), count(*) from {near}").fetchone()
+    assert 0 < n_near < n_records
+    score(
+        con,
+        splink_model,
+        *splink_views(con, WORK_SCHEMA, few, records, suffix="_f"),
+        f"{WORK_SCHEMA}.f",
+        tf_tables=tf_tables,
+    )
+    score(
+        con,
+        splink_model,
+        *splink_views(con, WORK_SCHEMA, few, near, suffix="_n"),
+        f"{WORK_SCHEMA}.n",
+        tf_tables=tf_tables,
+    )
+    against_all = con.execute(rows.format(f"{WORK_SCHEMA}.f")).fetchall()
+    assert len(against_all) >= 20 and against_all == con.execute(rows.format(f"{WORK_SCHEMA}.n")).fetchall()
 
 
 def test_name_and_commune_block_only_plausible_birth_dates():
