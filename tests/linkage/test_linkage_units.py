@@ -281,9 +281,8 @@ def test_night_term_frequencies_and_blocking_neighbours_change_no_score(world):
     assert own == con.execute(rows.format(f"{WORK_SCHEMA}.cut")).fetchall()
     # the other side (the incremental linkage scores changed master rows against the records they block with)
     few, near = f"{WORK_SCHEMA}.few", f"{WORK_SCHEMA}.near"
-    con.execute(
-        f"create table {few} as select * from {master} where unique_id in (select personal_id from {WORK_SCHEMA}.own) order by unique_id limit 40"
-    )
+    paired = f"select personal_id from {WORK_SCHEMA}.own"
+    con.execute(f"create table {few} as select * from {master} where unique_id in ({paired}) order by 1 limit 40")
     con.execute(f"create table {near} as {neighbours_sql(splink_model, records, few)}")
     n_records, n_near = con.execute(f"select (select count(*) from {records}), count(*) from {near}").fetchone()
     assert 0 < n_near < n_records
