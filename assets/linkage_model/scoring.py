@@ -11,7 +11,9 @@ from .model import MASTER, make_linker
 
 # The night's scratch tables (inputs, Splink's tables, candidates) live in an in-memory database attached to the
 # warehouse connection for the linkage's duration: they are dropped at its end, so writing them to the warehouse
-# file (compression, checkpoint) was a third of building them. Compressed in memory like a file's blocks.
+# file (compression, checkpoint) was a third of building them. Not `(COMPRESS)`: with DuckDB 2.0.1 a compressed
+# in-memory database made a later delete from the state's tables in the warehouse fail ("Corrupted DICT_FSST
+# segment"), reproducibly at province scale; uncompressed it did not.
 WORK_DB = "linkage_mem"
 WORK_SCHEMA = f"{WORK_DB}.work"
 
@@ -23,7 +25,7 @@ def open_work(con, schema: str = WORK_SCHEMA) -> None:
         database
         and not con.execute("select count(*) from duckdb_databases() where database_name = ?", [database]).fetchone()[0]
     ):
-        con.execute(f"attach ':memory:' as {database} (compress)")
+        con.execute(f"attach ':memory:' as {database}")
     con.execute(f"create schema if not exists {schema}")
 
 
