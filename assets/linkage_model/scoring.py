@@ -11,9 +11,7 @@ from .model import MASTER, make_linker
 
 # The night's scratch tables (inputs, Splink's tables, candidates) live in an in-memory database attached to the
 # warehouse connection for the linkage's duration: they are dropped at its end, so writing them to the warehouse
-# file (compression, checkpoint) was a third of building them. Not `(COMPRESS)`: with DuckDB 2.0.1 a compressed
-# in-memory database made a later delete from the state's tables in the warehouse fail ("Corrupted DICT_FSST
-# segment"), reproducibly at province scale; uncompressed it did not.
+# file (compression, checkpoint) was a third of building them. DuckDB's memory is capped meanwhile (predict.py).
 WORK_DB = "linkage_mem"
 WORK_SCHEMA = f"{WORK_DB}.work"
 
