@@ -20,6 +20,7 @@ from dagster import AssetExecutionContext
 from dagster._core.definitions.metadata import TableMetadataSet
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, DbtProject, dbt_assets
 
+from assets.linkage_model.scoring import commit_state
 from assets.night import claim_night, mark_published
 from assets.partitions import NIGHTS, ONE_NIGHT_PER_RUN, night_of
 from assets.resources import PROJECT_ROOT, WarehouseResource
@@ -217,4 +218,8 @@ def dbt_reconciliation(context: AssetExecutionContext, dbt: DbtCliResource, ware
         claim_night(con, as_of, context.run.run_id, step="marts")
     yield from _dbt_build(context, dbt, warehouse)
     with warehouse.connect() as con:
+        # one transaction: the night is published and this run's linkage state becomes usable, or neither
+        con.execute("begin transaction")
         mark_published(con, as_of, context.run.run_id)
+        commit_state(con, as_of, context.run.run_id)
+        con.execute("commit")

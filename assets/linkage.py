@@ -138,6 +138,7 @@ def linkage_probabilistic(
                 "holdout_precision_at_accept": round(result.holdout["precision_at_accept"], 6),
                 "holdout_recall_at_accept": round(result.holdout["recall_at_accept"], 6),
                 "holdout_review_share": round(result.holdout["review_share"], 6),
+                "holdout_measured_on": result.holdout_as_of,
             }
         )
     for chart in result.charts:

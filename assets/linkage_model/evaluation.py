@@ -7,7 +7,7 @@ from typing import Any
 
 from .features import holdout_sql, splink_views
 from .model import Thresholds
-from .scoring import normalise_sql, score
+from .scoring import neighbours_sql, normalise_sql, score
 
 CURVE_THRESHOLDS = (
     0.05,
@@ -51,13 +51,6 @@ def curve_sql(best: str, n_total: int, thresholds: tuple[float, ...] = CURVE_THR
     """
 
 
-def blocking_neighbours_sql(splink_model: dict[str, Any], master: str, records: str) -> str:
-    """The master rows some blocking rule pairs with a record of `records` (the only ones Splink can score)."""
-    rules = [rule["blocking_rule"] for rule in splink_model["blocking_rules_to_generate_predictions"]]
-    exists = "\n        or ".join(f"exists (select 1 from {records} as r where {rule})" for rule in rules)
-    return f"select l.* from {master} as l\n    where {exists}"
-
-
 def holdout_evaluation(
     con,
     splink_model: dict[str, Any],
@@ -80,7 +73,7 @@ def holdout_evaluation(
         return {"records": 0}
     master = f"{schema}.lk_master"
     if tf_tables:
-        neighbours = blocking_neighbours_sql(splink_model, f"{schema}.lk_master", holdout)
+        neighbours = neighbours_sql(splink_model, f"{schema}.lk_master", holdout)
         master = f"{schema}.lk_master_holdout"
         con.execute(f"create or replace table {master} as {neighbours}")
     views = splink_views(con, schema, master, holdout, suffix="_holdout")

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from .evaluation import holdout_evaluation
-from .features import build_inputs, splink_views
+from .features import build_inputs, fingerprint_sql, splink_views
 from .model import Thresholds, load_model
 from .review import (
     DECISIONS_TABLE,
@@ -23,7 +23,9 @@ from .scoring import (
     COMPARISON_NAMES,
     WORK_SCHEMA,
     base_night,
+    close_work,
     keep_state,
+    kept_holdout,
     level_labels,
     night_parameters,
     normalise_sql,
@@ -68,13 +70,20 @@ class LinkageResult:
     # text, not fields (the result's fields are numbers): why these parameters, and the base night
     parameters_reason = ""
     base_as_of = ""
+    holdout_as_of = ""  # the night the hold-out figures were measured on
+
+
+# DuckDB's memory during the linkage (its in-memory work tables included): the full scoring of 1.5 M residents
+# peaked at 5.6 GB without a cap, 4.4 GB when the work tables were written to the warehouse file
+WORK_MEMORY_LIMIT = "3.5GB"
 
 
 def _latest_decisions_sql(records: str, master: str) -> str:
     """The latest decision per pair, and whether it still stands: both sides unchanged since it was made."""
     return f"""
         select d.*, (
-            d.pair_fingerprint is null or d.pair_fingerprint = md5(r.fingerprint || m.fingerprint)
+            d.pair_fingerprint is null
+            or d.pair_fingerprint = md5({fingerprint_sql("r")} || {fingerprint_sql("m")})
         ) as stands
         from {DECISIONS_TABLE} as d
         left join {records} as r on r.source = d.source and r.source_record_id = d.source_record_id
@@ -114,6 +123,10 @@ def link_night(
     clock = time.perf_counter()
     ensure_decisions_table(con)
     con.execute(f"create schema if not exists {OUTPUT_SCHEMA}")
+    # the scratch tables are in memory: cap DuckDB's memory so that a province's full scoring spills to the
+    # temporary directory rather than grow the night's peak (restored after)
+    limit = con.execute("select current_setting('memory_limit')").fetchone()[0]
+    con.execute(f"set memory_limit = '{WORK_MEMORY_LIMIT}'")
     try:
         master, records = build_inputs(con, WORK_SCHEMA, staging)
         result.master_rows = con.execute(f"select count(*) from {master}").fetchone()[0]
@@ -136,7 +149,7 @@ def link_night(
         if base is not None:
             changes = score_incremental(con, splink_model, master, records, base, candidates, tf_tables)
             result.candidate_pairs = con.execute(f"select count(*) from {candidates}").fetchone()[0]
-            result.incremental, result.base_as_of = True, base.isoformat()
+            result.incremental, result.base_as_of = True, base.as_of.isoformat()
         else:
             if params is None:
                 tf_tables = term_frequency_tables(con, splink_model, master, records)
@@ -188,11 +201,19 @@ def link_night(
             result.review_workbooks = [str(p) for p in write_workbooks(con, records, master, review_dir)]
             result.seconds["workbooks"] = time.perf_counter() - clock
 
-        if holdout_size > 0:
+        # the ID hold-out measures the model with a night's parameters: measured when they are computed, then
+        # kept with them (a night that keeps the parameters shows the figures of the night that measured them)
+        kept = kept_holdout(con, params.params_id) if params is not None and not params.new else None
+        asked = {"size_asked": holdout_size, "thresholds": [thresholds.accept, thresholds.review]}
+        if kept is not None and all(kept[0].get(k) == v for k, v in asked.items()):
+            result.holdout, result.holdout_as_of = kept[0], kept[1].isoformat()
+        elif holdout_size > 0:
             clock = time.perf_counter()
             result.holdout = holdout_evaluation(
                 con, splink_model, thresholds, staging, WORK_SCHEMA, holdout_size, tf_tables=tf_tables
             )
+            result.holdout.update(asked)
+            result.holdout_as_of = as_of.isoformat()
             result.seconds["holdout"] = time.perf_counter() - clock
         if reports_dir is not None:
             from .charts import write_charts
@@ -203,10 +224,13 @@ def link_night(
         if params is not None:
             clock = time.perf_counter()
             mode = "incremental" if base is not None else "full"
-            keep_state(con, as_of, run_id, params, master, records, candidates, mode, base, changes)
+            measured = result.holdout if result.holdout_as_of == as_of.isoformat() else None
+            base_as_of = base.as_of if base is not None else None
+            keep_state(con, as_of, run_id, params, master, records, candidates, mode, base_as_of, changes, measured)
             result.seconds["state"] = time.perf_counter() - clock
     finally:
-        con.execute(f"drop schema if exists {WORK_SCHEMA} cascade")
+        close_work(con)
+        con.execute(f"set memory_limit = '{limit}'")
     return result
 
 
@@ -268,7 +292,7 @@ def _write_outputs(con, scored, records, master, accepted_cte, stale_cte, thresh
             s.n_candidates,
             {evidence},
             {night} as as_of,
-            md5(r.fingerprint || m.fingerprint) as pair_fingerprint,
+            md5({fingerprint_sql("r")} || {fingerprint_sql("m")}) as pair_fingerprint,
             stale.decision as previous_decision
         from {scored} as s
         join {records} as r on r.source = s.source and r.source_record_id = s.source_record_id

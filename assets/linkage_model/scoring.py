@@ -9,7 +9,30 @@ from typing import Any
 
 from .model import MASTER, make_linker
 
-WORK_SCHEMA = "linkage_work"
+# The night's scratch tables (inputs, Splink's tables, candidates) live in an in-memory database attached to the
+# warehouse connection for the linkage's duration: they are dropped at its end, so writing them to the warehouse
+# file (compression, checkpoint) was a third of building them. DuckDB's memory is capped meanwhile (predict.py).
+WORK_DB = "linkage_mem"
+WORK_SCHEMA = f"{WORK_DB}.work"
+
+
+def open_work(con, schema: str = WORK_SCHEMA) -> None:
+    """Attach the in-memory work database if `schema` is in it and not attached yet; create `schema`."""
+    database = schema.split(".")[0] if "." in schema else None
+    if (
+        database
+        and not con.execute("select count(*) from duckdb_databases() where database_name = ?", [database]).fetchone()[0]
+    ):
+        con.execute(f"attach ':memory:' as {database}")
+    con.execute(f"create schema if not exists {schema}")
+
+
+def close_work(con, schema: str = WORK_SCHEMA) -> None:
+    """Drop the work schema; detach the in-memory work database (its memory is freed)."""
+    con.execute(f"drop schema if exists {schema} cascade")
+    if "." in schema:
+        con.execute(f"detach database if exists {schema.split('.')[0]}")
+
 
 # Candidates below this pairwise probability cannot matter for a record's normalised probability.
 CANDIDATE_FLOOR = 0.001
@@ -212,6 +235,14 @@ def normalise_sql(
     """
 
 
+def neighbours_sql(splink_model: dict[str, Any], rows: str, other: str) -> str:
+    """The rows of `rows` that some blocking rule pairs with a row of `other` (the only ones Splink can score
+    against `other`). The model's rules are symmetric in l and r: `rows` is l, `other` is r."""
+    rules = [rule["blocking_rule"] for rule in splink_model["blocking_rules_to_generate_predictions"]]
+    exists = "\n        or ".join(f"exists (select 1 from {other} as r where {rule})" for rule in rules)
+    return f"select l.* from {rows} as l\n    where {exists}"
+
+
 # --- the kept linkage state: frozen night-wide parameters and the last committed nights' scored pairs ---------
 #
 # With the night-wide parameters frozen (term frequencies of the name columns, λ, u of 'same commune'), a pair's
@@ -233,19 +264,27 @@ MAX_COMMUNE_U_DRIFT = 0.02
 MAX_TF_VARIATION = 0.02
 KEEP_NIGHTS = 2  # committed nights whose pairs are kept besides tonight's (a rerun of one of them rescores ~0)
 
+# The state's layout: a warehouse whose state has another is dropped and rebuilt (the state is a cache of what
+# the next night would compute anyway; the first night after costs a full rescoring).
+STATE_LAYOUT = 2
 STATE_DDL = (
     f"create schema if not exists {STATE_SCHEMA}",
+    f"create table if not exists {STATE_SCHEMA}.layout (version integer)",
     f"""create table if not exists {STATE_SCHEMA}.params (
         params_id varchar primary key, model_hash varchar not null, master_rows bigint, prior double,
-        commune_u double, created_as_of date, created_at timestamp)""",
+        commune_u double, created_as_of date, created_at timestamp, holdout varchar, holdout_as_of date)""",
     f"""create table if not exists {STATE_SCHEMA}.term_frequencies (
         params_id varchar not null, column_name varchar not null, value varchar, tf double)""",
+    # one row per (night, run): a rerun of a night keeps its own state beside the one its night published, so a
+    # rerun killed before it publishes leaves the published state usable
     f"""create table if not exists {STATE_SCHEMA}.nights (
-        as_of date primary key, run_id varchar, params_id varchar not null, mode varchar, base_as_of date,
+        as_of date not null, run_id varchar not null, params_id varchar not null, mode varchar, base_as_of date,
         records_changed bigint, master_changed bigint, pairs_kept bigint, pairs_scored bigint,
-        rows_kept boolean, written_at timestamp)""",
-    f"create table if not exists {STATE_SCHEMA}.records (as_of date not null, unique_id varchar, input_hash uhugeint)",
-    f"create table if not exists {STATE_SCHEMA}.master (as_of date not null, unique_id varchar, input_hash uhugeint)",
+        rows_kept boolean, written_at timestamp, committed_at timestamp, primary key (as_of, run_id))""",
+    f"""create table if not exists {STATE_SCHEMA}.records (
+        as_of date not null, run_id varchar not null, unique_id varchar, input_hash ubigint)""",
+    f"""create table if not exists {STATE_SCHEMA}.master (
+        as_of date not null, run_id varchar not null, unique_id varchar, input_hash ubigint)""",
 )
 
 
@@ -275,20 +314,50 @@ def model_hash(splink_model: dict[str, Any], meta: dict[str, Any]) -> str:
 
 
 def ensure_state(con) -> None:
+    """Create the state's tables; drop a state of another layout first."""
+    if _has_table(con, STATE_SCHEMA, "nights"):
+        version = (
+            con.execute(f"select max(version) from {STATE_SCHEMA}.layout").fetchone()[0]
+            if _has_table(con, STATE_SCHEMA, "layout")
+            else None
+        )
+        if version != STATE_LAYOUT:
+            con.execute(f"drop schema {STATE_SCHEMA} cascade")
     for statement in STATE_DDL:
         con.execute(statement)
+    if not con.execute(f"select count(*) from {STATE_SCHEMA}.layout").fetchone()[0]:
+        con.execute(f"insert into {STATE_SCHEMA}.layout values ({STATE_LAYOUT})")
+
+
+def commit_state(con, as_of, run_id: str) -> None:
+    """This run has published the night's marts: its kept linkage state becomes usable by later runs (call it in
+    the transaction that marks the night published)."""
+    has_marker = con.execute(
+        "select count(*) from duckdb_columns() where schema_name = ? and table_name = 'nights' "
+        "and column_name = 'committed_at' and database_name = current_database()",
+        [STATE_SCHEMA],
+    ).fetchone()[0]
+    if has_marker:
+        con.execute(
+            f"update {STATE_SCHEMA}.nights set committed_at = now() where as_of = ? and run_id = ?", [as_of, run_id]
+        )
 
 
 def committed_nights_sql(model: str) -> str:
-    """The nights whose kept linkage state is committed (its own run published the night) for model `model`."""
+    """Per night, the latest run whose kept linkage state is committed, for model `model`.
+
+    A run's state is committed once the run published the night (`committed_at`, set with the publication), or
+    while `meta.night_status` names the run as the night's usable one.
+    """
     statuses = ", ".join(f"'{s}'" for s in USABLE_STATUSES)
     return f"""
         select n.*, p.model_hash
         from {STATE_SCHEMA}.nights as n
         join {STATE_SCHEMA}.params as p using (params_id)
-        join meta.night_status as s
+        left join meta.night_status as s
             on s.as_of = n.as_of and s.run_id = n.run_id and s.status in ({statuses})
-        where p.model_hash = '{model}'
+        where p.model_hash = '{model}' and (n.committed_at is not null or s.run_id is not null)
+        qualify row_number() over (partition by n.as_of order by coalesce(n.committed_at, n.written_at) desc) = 1
     """
 
 
@@ -303,11 +372,11 @@ def _has_table(con, schema: str, table: str) -> bool:
 
 
 def _committed(con, model: str) -> list[tuple]:
-    """(as_of, params_id, rows_kept) of committed nights for this model, newest first."""
+    """(as_of, params_id, rows_kept, run_id) of committed nights for this model, newest first."""
     if not (_has_table(con, STATE_SCHEMA, "nights") and _has_table(con, "meta", "night_status")):
         return []
     return con.execute(
-        f"select as_of, params_id, rows_kept from ({committed_nights_sql(model)}) order by as_of desc"
+        f"select as_of, params_id, rows_kept, run_id from ({committed_nights_sql(model)}) order by as_of desc"
     ).fetchall()
 
 
@@ -328,6 +397,7 @@ def night_parameters(
     beyond MAX_*; tonight's own are computed (and kept) when there is no state, the model changed, they drifted,
     or `refresh` asks for it.
     """
+    ensure_state(con)
     digest = model_hash(splink_model, meta)
     master_rows = con.execute(f"select count(*) from {master}").fetchone()[0]
     same = commune_same_share(con, master)
@@ -348,7 +418,7 @@ def night_parameters(
     if own:
         return _load_parameters(con, own[0][1], f"the night's own parameters (rerun of {as_of})")
     before = [row for row in committed if row[0] < as_of]
-    night, params_id, _ = before[0] if before else committed[-1]
+    night, params_id, _, _ = before[0] if before else committed[-1]
     kept = _load_parameters(con, params_id, f"kept from night {night}")
     drift = []
     if not kept.master_rows or abs(master_rows / kept.master_rows - 1) > MAX_MASTER_DRIFT:
@@ -395,7 +465,20 @@ def _load_parameters(con, params_id: str, reason: str) -> NightParameters:
     return NightParameters(params_id, row[0], row[1], row[2], row[3], tables, False, reason)
 
 
-def base_night(con, params: NightParameters, as_of) -> Any:
+@dataclass(frozen=True)
+class KeptNight:
+    """A committed night's kept state: the night and the run that published it."""
+
+    as_of: Any
+    run_id: str
+
+    def where(self, alias: str = "") -> str:
+        prefix = f"{alias}." if alias else ""
+        run = self.run_id.replace("'", "''")
+        return f"{prefix}as_of = date '{self.as_of.isoformat()}' and {prefix}run_id = '{run}'"
+
+
+def base_night(con, params: NightParameters, as_of) -> KeptNight | None:
     """The committed night with kept pairs scored with these parameters closest to tonight (None: full)."""
     rows = [
         row
@@ -404,7 +487,8 @@ def base_night(con, params: NightParameters, as_of) -> Any:
     ]
     if not rows:
         return None
-    return min(rows, key=lambda r: (r[0] != as_of, r[0] > as_of, abs((r[0] - as_of).days)))[0]
+    night = min(rows, key=lambda r: (r[0] != as_of, r[0] > as_of, abs((r[0] - as_of).days)))
+    return KeptNight(night[0], night[3])
 
 
 def score_incremental(
@@ -412,7 +496,7 @@ def score_incremental(
     splink_model: dict[str, Any],
     master: str,
     records: str,
-    base_as_of,
+    base: KeptNight,
     out_table: str,
     tf_tables: dict[str, str],
 ) -> dict[str, int]:
@@ -420,12 +504,11 @@ def score_incremental(
     from .features import splink_views
 
     w, s = WORK_SCHEMA, STATE_SCHEMA
-    base = f"date '{base_as_of.isoformat()}'"
     for side, table, kept in (("records", records, "records"), ("master", master, "master")):
         con.execute(
             f"""create or replace table {w}.{side}_same as
                 select t.* from {table} as t
-                semi join (select unique_id, input_hash from {s}.{kept} where as_of = {base}) as k
+                semi join (select unique_id, input_hash from {s}.{kept} where {base.where()}) as k
                     on k.unique_id = t.unique_id and k.input_hash = t.input_hash"""
         )
         con.execute(
@@ -434,10 +517,10 @@ def score_incremental(
         )
     con.execute(
         f"""create or replace table {out_table} as
-            select c.* exclude (as_of) from {s}.candidates as c
+            select c.* exclude (as_of, run_id) from {s}.candidates as c
             semi join {w}.records_same as r on r.unique_id = c.record_uid
             semi join {w}.master_same as m on m.unique_id = c.personal_id
-            where c.as_of = {base}"""
+            where {base.where("c")}"""
     )
     counts = {
         "records_changed": con.execute(f"select count(*) from {w}.records_changed").fetchone()[0],
@@ -446,11 +529,19 @@ def score_incremental(
         "pairs_scored": 0,
     }
     records_same = con.execute(f"select count(*) from {w}.records_same").fetchone()[0]
+    # Each part is scored against only the rows of the other side that a blocking rule pairs with it (the rules
+    # are symmetric in l and r; the term frequencies are the night's, registered): the same pairs and weights as
+    # against the whole side, without Splink copying a million rows to score a few thousand.
     parts = []
-    if counts["records_changed"]:  # changed records x the whole master
-        parts.append(("_rc", master, f"{w}.records_changed"))
-    if counts["master_changed"] and records_same:  # unchanged records x changed master rows
-        parts.append(("_mc", f"{w}.master_changed", f"{w}.records_same"))
+    if counts["records_changed"]:  # changed records x the master rows they block with
+        near = f"{w}.master_near_rc"
+        con.execute(f"create or replace table {near} as {neighbours_sql(splink_model, master, f'{w}.records_changed')}")
+        parts.append(("_rc", near, f"{w}.records_changed"))
+    if counts["master_changed"] and records_same:  # unchanged records x the changed master rows they block with
+        near = f"{w}.records_near_mc"
+        blocked = neighbours_sql(splink_model, f"{w}.records_same", f"{w}.master_changed")
+        con.execute(f"create or replace table {near} as {blocked}")
+        parts.append(("_mc", f"{w}.master_changed", near))
     for suffix, left, right in parts:
         views = splink_views(con, w, left, right, suffix=suffix)
         counts["pairs_scored"] += score(con, splink_model, *views, f"{w}.scored{suffix}", tf_tables=tf_tables)
@@ -469,23 +560,29 @@ def keep_state(
     mode: str,
     base_as_of,
     counts: dict[str, int],
+    holdout: dict[str, Any] | None = None,
 ) -> None:
-    """Keep tonight's state in one transaction (used by a later night only once this run commits the night)."""
+    """Keep tonight's state in one transaction (used by a later night only once this run commits the night).
+
+    `holdout` (the ID hold-out's figures measured tonight) is kept with the parameters it was measured with.
+    """
     import datetime as dt
 
     s = STATE_SCHEMA
+    now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     ensure_state(con)
     con.execute("begin transaction")
     try:
         con.execute(
-            f"create table if not exists {s}.candidates as "
-            f"select cast(null as date) as as_of, * from {candidates} limit 0"
+            f"create table if not exists {s}.candidates as select cast(null as date) as as_of, "
+            f"cast(null as varchar) as run_id, * from {candidates} limit 0"
         )
+        measured = json.dumps(holdout) if holdout else None
         if params.new:
             con.execute(f"delete from {s}.term_frequencies where params_id = ?", [params.params_id])
             con.execute(f"delete from {s}.params where params_id = ?", [params.params_id])
             con.execute(
-                f"insert into {s}.params values (?, ?, ?, ?, ?, ?, ?)",
+                f"insert into {s}.params values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [
                     params.params_id,
                     params.model_hash,
@@ -493,7 +590,9 @@ def keep_state(
                     params.prior,
                     params.commune_u,
                     as_of,
-                    dt.datetime.now(dt.UTC).replace(tzinfo=None),
+                    now,
+                    measured,
+                    as_of if measured else None,
                 ],
             )
             for column, table in params.tf_tables.items():
@@ -502,10 +601,15 @@ def keep_state(
                         select ?, ?, {column}, tf_{column} from {WORK_SCHEMA}.{table}""",
                     [params.params_id, column],
                 )
+        elif measured:
+            con.execute(
+                f"update {s}.params set holdout = ?, holdout_as_of = ? where params_id = ?",
+                [measured, as_of, params.params_id],
+            )
         for table in ("nights", "records", "master", "candidates"):
-            con.execute(f"delete from {s}.{table} where as_of = ?", [as_of])
+            con.execute(f"delete from {s}.{table} where as_of = ? and run_id = ?", [as_of, run_id])
         con.execute(
-            f"insert into {s}.nights values (?, ?, ?, ?, ?, ?, ?, ?, ?, true, ?)",
+            f"insert into {s}.nights values (?, ?, ?, ?, ?, ?, ?, ?, ?, true, ?, null)",
             [
                 as_of,
                 run_id,
@@ -516,42 +620,64 @@ def keep_state(
                 counts.get("master_changed"),
                 counts.get("pairs_kept"),
                 counts.get("pairs_scored"),
-                dt.datetime.now(dt.UTC).replace(tzinfo=None),
+                now,
             ],
         )
-        night = f"date '{as_of.isoformat()}'"
-        con.execute(f"insert into {s}.records select {night}, unique_id, input_hash from {records}")
-        con.execute(f"insert into {s}.master select {night}, unique_id, input_hash from {master}")
-        con.execute(f"insert into {s}.candidates by name select {night} as as_of, * from {candidates}")
-        _purge(con, as_of)
+        con.execute(f"insert into {s}.records select ?, ?, unique_id, input_hash from {records}", [as_of, run_id])
+        con.execute(f"insert into {s}.master select ?, ?, unique_id, input_hash from {master}", [as_of, run_id])
+        con.execute(
+            f"insert into {s}.candidates by name select ? as as_of, ? as run_id, * from {candidates}",
+            [as_of, run_id],
+        )
+        _purge(con, as_of, run_id)
         con.execute("commit")
     except BaseException:
         con.execute("rollback")
         raise
 
 
-def _purge(con, as_of) -> None:
-    """Drop the rows of nights neither tonight nor among the KEEP_NIGHTS latest committed; unused parameters."""
+def kept_holdout(con, params_id: str) -> tuple[dict[str, Any], Any] | None:
+    """The ID hold-out's figures kept with these parameters, and the night they were measured on (or None)."""
+    if not _has_table(con, STATE_SCHEMA, "params"):
+        return None
+    row = con.execute(
+        f"select holdout, holdout_as_of from {STATE_SCHEMA}.params where params_id = ?", [params_id]
+    ).fetchone()
+    if row is None or row[0] is None:
+        return None
+    return json.loads(row[0]), row[1]
+
+
+def _purge(con, as_of, run_id: str) -> None:
+    """Keep tonight's run and each night's latest committed run (rows only of tonight's and the KEEP_NIGHTS latest
+    other committed ones); drop the rest and unused parameters.
+
+    A run that has not committed (failed, killed, or not yet published) is of no use to a later night, except
+    tonight's own; a night's committed run stays even while a rerun of that night is under way.
+    """
     s = STATE_SCHEMA
-    committed = []
+    status_join, status_ok = "", "false"
     if _has_table(con, "meta", "night_status"):
         statuses = ", ".join(f"'{x}'" for x in USABLE_STATUSES)
-        committed = [
-            r[0]
-            for r in con.execute(
-                f"""select n.as_of from {s}.nights as n join meta.night_status as st
-                    on st.as_of = n.as_of and st.run_id = n.run_id and st.status in ({statuses})
-                    where n.as_of <> ? order by n.as_of desc""",
-                [as_of],
-            ).fetchall()
-        ]
-    keep = [as_of, *committed[:KEEP_NIGHTS]]
-    listed = ", ".join(f"date '{d.isoformat()}'" for d in keep)
-    # a night not committed (failed, killed, or never published) is of no use to a later night
-    committed_list = ", ".join(f"date '{d.isoformat()}'" for d in [as_of, *committed])
-    con.execute(f"delete from {s}.nights where as_of not in ({committed_list})")
-    con.execute(f"update {s}.nights set rows_kept = false where as_of not in ({listed})")
+        status_join = f"""left join meta.night_status as st
+            on st.as_of = n.as_of and st.run_id = n.run_id and st.status in ({statuses})"""
+        status_ok = "st.run_id is not null"
+    committed = con.execute(
+        f"""select n.as_of, n.run_id from {s}.nights as n {status_join}
+            where (n.committed_at is not null or {status_ok}) and not (n.as_of = ? and n.run_id = ?)
+            qualify row_number() over (partition by n.as_of order by coalesce(n.committed_at, n.written_at) desc) = 1
+            order by n.as_of desc""",
+        [as_of, run_id],
+    ).fetchall()
+    runs = [(as_of, run_id), *committed]
+    with_rows = [(as_of, run_id), *committed[:KEEP_NIGHTS]]
+
+    def listed(pairs) -> str:
+        return ", ".join(f"(date '{d.isoformat()}', '{r.replace(chr(39), chr(39) * 2)}')" for d, r in pairs)
+
+    con.execute(f"delete from {s}.nights where (as_of, run_id) not in ({listed(runs)})")
+    con.execute(f"update {s}.nights set rows_kept = false where (as_of, run_id) not in ({listed(with_rows)})")
     for table in ("records", "master", "candidates"):
-        con.execute(f"delete from {s}.{table} where as_of not in ({listed})")
+        con.execute(f"delete from {s}.{table} where (as_of, run_id) not in ({listed(with_rows)})")
     con.execute(f"delete from {s}.term_frequencies where params_id not in (select params_id from {s}.nights)")
     con.execute(f"delete from {s}.params where params_id not in (select params_id from {s}.nights)")

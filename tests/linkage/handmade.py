@@ -197,3 +197,16 @@ def record_of(p: Person, source: str, key: str, **changes) -> dict:
     }
     row.update(changes)
     return row
+
+
+def namesake_world(n: int = 400) -> tuple[list[Person], list[dict]]:
+    """`n` people and two namesakes (one name, birth date and sex; two communes); records of the first 90 people
+    (60 vaccination, 30 social) and one civil record of the first namesake (`namesake_a`)."""
+    master = people(n)
+    a = Person("079199000001", "nguyễn văn namsake", dt.date(1990, 5, 17), "M", COMMUNES[0])
+    b = Person("079199000002", "nguyễn văn namsake", dt.date(1990, 5, 17), "M", COMMUNES[1])
+    master += [a, b]
+    records = [record_of(p, "vaccination", f"v{i}") for i, p in enumerate(master[:60])]
+    records += [record_of(p, "social", f"s{i}") for i, p in enumerate(master[60:90])]
+    records.append(record_of(a, "civil", "namesake_a"))
+    return master, records

@@ -11,9 +11,9 @@ import duckdb
 import pytest
 
 from assets.linkage_model.predict import LINKS_TABLE, REVIEW_TABLE, link_night
-from assets.linkage_model.scoring import STATE_SCHEMA
-from assets.night import ensure_status_table
-from tests.linkage.handmade import COMMUNES, Person, load, people, record_of
+from assets.linkage_model.scoring import STATE_LAYOUT, STATE_SCHEMA, commit_state
+from assets.night import begin_night, ensure_status_table
+from tests.linkage.handmade import COMMUNES, load, namesake_world, people, record_of
 
 AS_OF = dt.date(2026, 11, 25)
 NEXT = AS_OF + dt.timedelta(days=1)
@@ -31,12 +31,20 @@ def output_hashes(con) -> dict[str, tuple[int, str]]:
 
 
 def commit(con, as_of: dt.date, run_id: str, status: str = "complete") -> None:
-    """What the night's run does once its marts are whole: meta.night_status names the run."""
+    """What the night's run does once its marts are whole: meta.night_status names the run, and (published) the
+    run's linkage state is committed in the same transaction (assets/dbt.py)."""
     ensure_status_table(con)
     con.execute(
         "insert or replace into meta.night_status values (?, ?, ?, 'marts', now(), now(), now())",
         [as_of, run_id, status],
     )
+    if status in ("published", "complete"):
+        commit_state(con, as_of, run_id)
+
+
+def begin(con, as_of: dt.date, run_id: str) -> None:
+    """What a (re)run of a night does first: meta.night_status names it, `running` (assets/night.begin_night)."""
+    begin_night(con, as_of, run_id)
 
 
 def link(con, as_of, run_id, **options):
@@ -46,13 +54,7 @@ def link(con, as_of, run_id, **options):
 @pytest.fixture()
 def world(tmp_path):
     """400 people, two namesakes in two communes, and sector records (as tests/linkage/test_linkage_units)."""
-    master = people(400)
-    a = Person("079199000001", "nguyễn văn namsake", dt.date(1990, 5, 17), "M", COMMUNES[0])
-    b = Person("079199000002", "nguyễn văn namsake", dt.date(1990, 5, 17), "M", COMMUNES[1])
-    master += [a, b]
-    records = [record_of(p, "vaccination", f"v{i}") for i, p in enumerate(master[:60])]
-    records += [record_of(p, "social", f"s{i}") for i, p in enumerate(master[60:90])]
-    records.append(record_of(a, "civil", "namesake_a"))
+    master, records = namesake_world()
     con = duckdb.connect(str(tmp_path / "w.duckdb"))
     load(con, master, records)
     yield con, master, records
@@ -144,6 +146,64 @@ def test_a_rerun_of_a_past_night_gives_its_outputs_again(world):
     assert again.incremental and again.base_as_of == AS_OF.isoformat()
     assert (again.records_changed, again.master_changed, again.pairs_scored) == (0, 0, 0)
     assert output_hashes(con) == first
+
+
+def test_a_killed_rerun_leaves_the_published_state_of_its_night_usable(world):
+    con, master, records = world
+    link(con, AS_OF, "r1")
+    commit(con, AS_OF, "r1")
+    first = output_hashes(con)
+    grown = master + people(60, seed=11)
+    grown = grown[:402] + [dataclasses.replace(p, personal_id=f"0792{i:08d}") for i, p in enumerate(grown[402:])]
+    load(con, grown, records)
+    assert link(con, NEXT, "r2").parameters_refreshed  # the next night drifts: its own parameters
+    commit(con, NEXT, "r2")
+    # a rerun of the first night on other sources is killed after its linkage kept its state: the status names it
+    begin(con, AS_OF, "r3")
+    link(con, AS_OF, "r3")
+    commit(con, AS_OF, "r3", status="failed")
+    # the night rerun again on its own sources: the parameters and the rows it published, not the next night's
+    load(con, master, records)
+    begin(con, AS_OF, "r4")
+    again = link(con, AS_OF, "r4")
+    assert again.parameters_reason.startswith("the night's own parameters"), again.parameters_reason
+    assert again.incremental and again.base_as_of == AS_OF.isoformat() and again.pairs_scored == 0
+    assert output_hashes(con) == first
+    commit(con, AS_OF, "r4")
+    runs = con.execute(f"select as_of, run_id from {STATE_SCHEMA}.nights order by 1, 2").fetchall()
+    assert runs == [(AS_OF, "r1"), (AS_OF, "r4"), (NEXT, "r2")]  # r3 never published: dropped
+    link(con, NEXT + dt.timedelta(days=1), "r5")
+    runs = con.execute(f"select as_of, run_id from {STATE_SCHEMA}.nights order by 1, 2").fetchall()
+    assert (AS_OF, "r1") not in runs and (AS_OF, "r4") in runs  # the night's latest published run stays
+
+
+def test_the_holdout_is_measured_with_new_parameters_and_kept_with_them(world):
+    con, master, records = world
+    # records that carry their person's ID: the hold-out scores them as if they had none
+    load(
+        con,
+        master,
+        records + [record_of(p, "social", f"id{i}", id12=p.personal_id) for i, p in enumerate(master[100:160])],
+    )
+    first = link_night(con, AS_OF, holdout_size=40, run_id="r1")
+    assert first.holdout["records"] > 0 and "holdout" in first.seconds
+    assert first.holdout_as_of == AS_OF.isoformat()
+    commit(con, AS_OF, "r1")
+    tonight = link_night(con, NEXT, holdout_size=40, run_id="r2")
+    assert not tonight.parameters_refreshed and "holdout" not in tonight.seconds
+    assert tonight.holdout == first.holdout and tonight.holdout_as_of == AS_OF.isoformat()
+    other = link_night(con, NEXT, holdout_size=40, run_id="r3", refresh_parameters=True)
+    assert "holdout" in other.seconds and other.holdout_as_of == NEXT.isoformat()
+
+
+def test_a_state_of_another_layout_is_dropped(world):
+    con, _, _ = world
+    link(con, AS_OF, "r1")
+    commit(con, AS_OF, "r1")
+    con.execute(f"update {STATE_SCHEMA}.layout set version = {STATE_LAYOUT - 1}")
+    tonight = link(con, NEXT, "r2")
+    assert not tonight.incremental and tonight.parameters_reason == "no committed linkage state for this model"
+    assert con.execute(f"select version from {STATE_SCHEMA}.layout").fetchall() == [(STATE_LAYOUT,)]
 
 
 def test_refresh_and_model_change_recompute_the_parameters(world, tmp_path):

@@ -24,7 +24,7 @@ from assets.linkage_model.predict import (
 )
 from assets.linkage_model.review import ReviewError
 from assets.linkage_model.scoring import COMPARISON_NAMES
-from tests.linkage.handmade import COMMUNES, Person, load, people, record_of
+from tests.linkage.handmade import COMMUNES, load, namesake_world, record_of
 
 AS_OF = dt.date(2026, 11, 25)
 
@@ -38,15 +38,12 @@ def strip(name: str) -> str:
 @pytest.fixture()
 def world(tmp_path):
     """400 people, two namesakes (one name, birth date and sex; two communes), and sector records."""
-    master = people(400)
-    a = Person("079199000001", "nguyễn văn namsake", dt.date(1990, 5, 17), "M", COMMUNES[0])
-    b = Person("079199000002", "nguyễn văn namsake", dt.date(1990, 5, 17), "M", COMMUNES[1])
-    master += [a, b]
-    records = [record_of(p, "vaccination", f"v{i}") for i, p in enumerate(master[:60])]
-    records += [record_of(p, "social", f"s{i}", name=strip(p.name).upper()) for i, p in enumerate(master[60:90])]
+    master, records = namesake_world()
+    b = master[-1]  # the second namesake
+    # the social records carry their names in capitals without diacritics
+    records = [dict(r, name=strip(r["name"]).upper()) if r["source"] == "social" else r for r in records]
     moved = master[90]
     records.append(record_of(moved, "children", "moved", commune=next(c for c in COMMUNES if c != moved.commune)))
-    records.append(record_of(a, "civil", "namesake_a"))
     records.append(record_of(b, "civil", "namesake_unknown_commune", commune=None))
     records.append(
         {
@@ -260,9 +257,8 @@ def test_result_holds_numbers_only(world):
 
 def test_night_term_frequencies_and_blocking_neighbours_change_no_score(world):
     """Registered frequencies score as Splink's own; the master cut to blocking neighbours loses no pair."""
-    from assets.linkage_model.evaluation import blocking_neighbours_sql
     from assets.linkage_model.features import build_inputs, splink_views
-    from assets.linkage_model.scoring import WORK_SCHEMA, score, term_frequency_tables
+    from assets.linkage_model.scoring import WORK_SCHEMA, neighbours_sql, score, term_frequency_tables
 
     con, _, _ = world
     splink_model, _, _ = load_model()
@@ -275,7 +271,7 @@ def test_night_term_frequencies_and_blocking_neighbours_change_no_score(world):
     own = con.execute(rows.format(f"{WORK_SCHEMA}.own")).fetchall()
     assert len(own) > 50 and own == con.execute(rows.format(f"{WORK_SCHEMA}.registered")).fetchall()
     neighbours = f"{WORK_SCHEMA}.neighbours"
-    con.execute(f"create table {neighbours} as {blocking_neighbours_sql(splink_model, master, records)}")
+    con.execute(f"create table {neighbours} as {neighbours_sql(splink_model, master, records)}")
     n_master, n_neighbours = con.execute(
         f"select (select count(*) from {master}), count(*) from {neighbours}"
     ).fetchone()
@@ -283,6 +279,29 @@ def test_night_term_frequencies_and_blocking_neighbours_change_no_score(world):
     cut = splink_views(con, WORK_SCHEMA, neighbours, records, suffix="_cut")
     score(con, splink_model, *cut, f"{WORK_SCHEMA}.cut", tf_tables=tf_tables)
     assert own == con.execute(rows.format(f"{WORK_SCHEMA}.cut")).fetchall()
+    # the other side (the incremental linkage scores changed master rows against the records they block with)
+    few, near = f"{WORK_SCHEMA}.few", f"{WORK_SCHEMA}.near"
+    paired = f"select personal_id from {WORK_SCHEMA}.own"
+    con.execute(f"create table {few} as select * from {master} where unique_id in ({paired}) order by 1 limit 40")
+    con.execute(f"create table {near} as {neighbours_sql(splink_model, records, few)}")
+    n_records, n_near = con.execute(f"select (select count(*) from {records}), count(*) from {near}").fetchone()
+    assert 0 < n_near < n_records
+    score(
+        con,
+        splink_model,
+        *splink_views(con, WORK_SCHEMA, few, records, suffix="_f"),
+        f"{WORK_SCHEMA}.f",
+        tf_tables=tf_tables,
+    )
+    score(
+        con,
+        splink_model,
+        *splink_views(con, WORK_SCHEMA, few, near, suffix="_n"),
+        f"{WORK_SCHEMA}.n",
+        tf_tables=tf_tables,
+    )
+    against_all = con.execute(rows.format(f"{WORK_SCHEMA}.f")).fetchall()
+    assert len(against_all) >= 20 and against_all == con.execute(rows.format(f"{WORK_SCHEMA}.n")).fetchall()
 
 
 def test_name_and_commune_block_only_plausible_birth_dates():
