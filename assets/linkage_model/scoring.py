@@ -29,26 +29,11 @@ def open_work(con, schema: str = WORK_SCHEMA) -> None:
 
 def close_work(con, schema: str = WORK_SCHEMA) -> None:
     """Drop the work schema; detach the in-memory work database (its memory is freed)."""
-    con.execute(f"drop schema if exists {schema} cascade")
-    if "." in schema:
-        con.execute(f"detach database if exists {schema.split('.')[0]}")
-
-
-# Candidates below this pairwise probability cannot matter for a record's normalised probability.
-CANDIDATE_FLOOR = 0.001
-
-COMPARISON_NAMES = (
-    "family_name",
-    "middle_name",
-    "given_name",
-    "birth_date",
-    "sex",
-    "commune",
-    "mother",
-    "father",
-    "spouse",
-    "death",
-)
+    database = schema.split(".")[0] if "." in schema else None
+    if database is None:
+        con.execute(f"drop schema if exists {schema} cascade")
+    elif con.execute("select count(*) from duckdb_databases() where database_name = ?", [database]).fetchone()[0]:
+        con.execute(f"detach database {database}")
 
 
 def scale_prior(splink_model: dict[str, Any], meta: dict[str, Any], master_rows: int) -> dict[str, Any]:
