@@ -36,6 +36,23 @@ def close_work(con, schema: str = WORK_SCHEMA) -> None:
         con.execute(f"detach database {database}")
 
 
+# Candidates below this pairwise probability cannot matter for a record's normalised probability.
+CANDIDATE_FLOOR = 0.001
+
+COMPARISON_NAMES = (
+    "family_name",
+    "middle_name",
+    "given_name",
+    "birth_date",
+    "sex",
+    "commune",
+    "mother",
+    "father",
+    "spouse",
+    "death",
+)
+
+
 def scale_prior(splink_model: dict[str, Any], meta: dict[str, Any], master_rows: int) -> dict[str, Any]:
     """Rescale λ (two random records match) from the training master's size to tonight's.
 
