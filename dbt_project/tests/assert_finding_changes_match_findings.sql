@@ -27,11 +27,27 @@ keys as (
         false as in_previous_findings
     from changes
     union all
-    select source, source_record_id, rule_code, 0, false, false, true, false
+    select
+        source,
+        source_record_id,
+        rule_code,
+        0 as in_changes,
+        false as fails_tonight,
+        false as failed_before,
+        true as in_tonight_findings,
+        false as in_previous_findings
     from {{ ref('fct_findings') }}
     where as_of = {{ as_of() }}
     union all
-    select source, source_record_id, rule_code, 0, false, false, false, true
+    select
+        source,
+        source_record_id,
+        rule_code,
+        0 as in_changes,
+        false as fails_tonight,
+        false as failed_before,
+        false as in_tonight_findings,
+        true as in_previous_findings
     from {{ ref('fct_findings') }}
     where as_of = (select previous_night.previous_as_of from previous_night)
 ),
