@@ -6,6 +6,8 @@
   the review queue arrive here too (match_probability 1.0). Only pairs naming a real master person are kept,
   and the most probable one per record.
 -#}
+{{ config(materialized='view') }}
+-- a view: read once, through int_record_links
 -- depends_on: {{ source('linkage', 'linkage_probabilistic') }}
 with
 

@@ -3,6 +3,8 @@
   records no ID could link (a deterministic link always wins). One row per linked record; everything
   downstream uses these links. Nobody links to a master citizen whose personal_id is not a 12-digit ID.
 -#}
+{{ config(materialized='view') }}
+-- a view: read once, by int_sector_records_linked, which writes the records with their links
 with
 
 deterministic as (

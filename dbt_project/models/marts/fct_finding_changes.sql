@@ -27,15 +27,11 @@
 
 with
 
-findings as (
-    select source, source_record_id, rule_code, criterion, commune_code, as_of
-    from {{ ref('fct_findings') }}
-),
-
+-- the nights in the marts: their `as_of` columns only (never a whole night's rows)
 marts_nights as (
     select distinct as_of from {{ ref('fct_indicators') }}
     union
-    select distinct as_of from findings
+    select distinct as_of from {{ ref('fct_findings') }}
 ),
 
 kept_nights as (
@@ -55,17 +51,13 @@ previous_night as (
     where as_of < {{ as_of() }}
 ),
 
+-- one night's slice of fct_findings each, not the whole history: tonight and the previous night
 tonight as (
-    select source, source_record_id, rule_code, criterion, commune_code
-    from findings
-    where as_of = {{ as_of() }}
+    {{ findings_of_night(as_of()) }}
 ),
 
 previous as (
-    select findings.source, findings.source_record_id, findings.rule_code, findings.criterion, findings.commune_code
-    from findings
-    inner join previous_night
-        on findings.as_of = previous_night.previous_as_of
+    {{ findings_of_night('(select previous_night.previous_as_of from previous_night)') }}
 ),
 
 household_rules as (
@@ -231,7 +223,7 @@ history as (
             partition by findings.source, findings.source_record_id, findings.rule_code
             order by findings.as_of
         ) as run_id
-    from findings
+    from {{ ref('fct_findings') }} as findings
     inner join night_numbers
         on findings.as_of = night_numbers.as_of
     inner join needing_history
