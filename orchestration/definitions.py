@@ -1,10 +1,9 @@
 """The one Dagster code location of doisoat."""
 
 import dagster as dg
-from dagster_dbt import DbtCliResource
 
 from assets.alerts import alert_assets, alert_checks
-from assets.dbt import DBT_EXECUTABLE, dbt_project, dbt_reconciliation, dbt_staging
+from assets.dbt import DBT_EXECUTABLE, NightDbtResource, dbt_project, dbt_reconciliation, dbt_staging
 from assets.ingest import ingest_assets
 from assets.linkage import linkage_probabilistic
 from assets.quality import gx_checks, gx_gates
@@ -36,6 +35,6 @@ defs = dg.Definitions(
     resources={
         "warehouse": WarehouseResource(),
         "sources": SourcesResource(),
-        "dbt": DbtCliResource(project_dir=dbt_project, dbt_executable=DBT_EXECUTABLE),
+        "dbt": NightDbtResource(project_dir=dbt_project, dbt_executable=DBT_EXECUTABLE),
     },
 )
