@@ -73,9 +73,42 @@ class LinkageResult:
     holdout_as_of = ""  # the night the hold-out figures were measured on
 
 
-# DuckDB's memory during the linkage (its in-memory work tables included): the full scoring of 1.5 M residents
-# peaked at 5.6 GB without a cap, 4.4 GB when the work tables were written to the warehouse file
+# DuckDB's memory during the linkage (its in-memory work tables included): a province's full scoring (1.5 M
+# residents) peaked at 5.6 GB without a cap, 4.4 GB with the work tables in the warehouse file, 3.6 GB with this
 WORK_MEMORY_LIMIT = "3.5GB"
+
+
+def _memory_limit(con) -> str:
+    return con.execute("select current_setting('memory_limit')").fetchone()[0]
+
+
+def _lower_memory_limit(con, limit: str) -> str | None:
+    """Set DuckDB's memory limit to `limit` unless it is lower already; return what `_restore_memory_limit` needs:
+    None for DuckDB's default (restored exactly, by a reset), else the setting as DuckDB shows it (to 0.1 GiB)."""
+    current = _memory_limit(con)
+    con.execute("reset memory_limit")
+    restore = None if _memory_limit(con) == current else current
+    if restore is not None:
+        con.execute(f"set memory_limit = '{restore}'")
+    if _bytes(limit) < _bytes(current):
+        con.execute(f"set memory_limit = '{limit}'")
+    return restore
+
+
+def _restore_memory_limit(con, restore: str | None) -> None:
+    con.execute("reset memory_limit" if restore is None else f"set memory_limit = '{restore}'")
+
+
+def _bytes(setting: str) -> float:
+    """Bytes of a DuckDB size setting such as '3.2 GiB' or '3.5 GB'."""
+    import re
+
+    match = re.fullmatch(r"\s*([0-9.]+)\s*([KMGT]?i?B)\s*", setting)
+    if not match:
+        return float("inf")
+    number, unit = float(match.group(1)), match.group(2)
+    powers = {"B": 0, "K": 1, "M": 2, "G": 3, "T": 4}
+    return number * (1024 if "i" in unit else 1000) ** powers[unit[0]]
 
 
 def _latest_decisions_sql(records: str, master: str) -> str:
@@ -125,8 +158,7 @@ def link_night(
     con.execute(f"create schema if not exists {OUTPUT_SCHEMA}")
     # the scratch tables are in memory: cap DuckDB's memory so that a province's full scoring spills to the
     # temporary directory rather than grow the night's peak (restored after)
-    limit = con.execute("select current_setting('memory_limit')").fetchone()[0]
-    con.execute(f"set memory_limit = '{WORK_MEMORY_LIMIT}'")
+    limit = _lower_memory_limit(con, WORK_MEMORY_LIMIT)
     try:
         master, records = build_inputs(con, WORK_SCHEMA, staging)
         result.master_rows = con.execute(f"select count(*) from {master}").fetchone()[0]
@@ -230,7 +262,7 @@ def link_night(
             result.seconds["state"] = time.perf_counter() - clock
     finally:
         close_work(con)
-        con.execute(f"set memory_limit = '{limit}'")
+        _restore_memory_limit(con, limit)
     return result
 
 

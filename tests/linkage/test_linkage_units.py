@@ -331,3 +331,24 @@ def test_name_and_commune_block_only_plausible_birth_dates():
     # same date; within a year; one digit off (1980 -> 1908 by a transposition); unknown year. Not: 30 years apart,
     # another commune.
     assert found == {1, 2, 3, 5}
+
+
+def test_the_linkage_caps_duckdbs_memory_only_downwards_and_restores_it(world):
+    from assets.linkage_model.predict import WORK_MEMORY_LIMIT, _bytes, _lower_memory_limit
+
+    con, _, _ = world
+
+    def setting() -> str:
+        return con.execute("select current_setting('memory_limit')").fetchone()[0]
+
+    con.execute("reset memory_limit")
+    default = setting()
+    link_night(con, AS_OF, holdout_size=0)
+    assert setting() == default  # DuckDB's default is restored exactly
+    _lower_memory_limit(con, WORK_MEMORY_LIMIT)
+    assert _bytes(setting()) <= _bytes(WORK_MEMORY_LIMIT)
+    con.execute("set memory_limit = '1GB'")
+    low = setting()
+    link_night(con, AS_OF, holdout_size=0)
+    # a lower limit is never raised, and is restored (to DuckDB's display rounding of a set value)
+    assert abs(_bytes(setting()) - _bytes(low)) <= 0.001 * _bytes(low)
