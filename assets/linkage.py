@@ -98,6 +98,10 @@ def linkage_probabilistic(
         f"linkage {as_of}: {result.residue_rows} records without a usable ID, {result.links_made} linked, "
         f"{result.review_queue_pairs} pairs to review; {sum(result.seconds.values()):.1f}s"
     )
+    if result.memory_cap_exceeded:
+        context.log.warning(
+            f"linkage {as_of}: ran out of memory under DuckDB's cap for the linkage; linked again without it"
+        )
     context.log.info(
         f"linkage {as_of}: {'incremental from night ' + result.base_as_of if result.incremental else 'full'}"
         f" ({result.records_changed} records and {result.master_changed} master rows changed,"
@@ -122,6 +126,7 @@ def linkage_probabilistic(
         "pairs_kept": result.pairs_kept,
         "pairs_scored": result.pairs_scored,
         "parameters_refreshed": result.parameters_refreshed,
+        "memory_cap_exceeded": result.memory_cap_exceeded,
         "parameters": result.parameters_reason,
         "review_workbooks": len(result.review_workbooks),
         "review_folder": dg.MetadataValue.path(str(review)),

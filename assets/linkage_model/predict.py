@@ -71,6 +71,7 @@ class LinkageResult:
     parameters_reason = ""
     base_as_of = ""
     holdout_as_of = ""  # the night the hold-out figures were measured on
+    memory_cap_exceeded = False  # linked again without the memory cap (the capped run ran out of memory)
 
 
 # DuckDB's memory during the linkage (its in-memory work tables included): a province's full scoring (1.5 M
@@ -148,7 +149,46 @@ def link_night(
     this run published the night). `refresh_parameters` computes tonight's own parameters (a full rescoring);
     `rescore_all` rescores every pair with the parameters chosen as usual. Without `run_id`: tonight's own
     parameters, a full rescoring, no state read or kept.
+
+    DuckDB's memory is capped at WORK_MEMORY_LIMIT meanwhile; a night that runs out of memory under the cap (a
+    denser province than it was measured on) is linked again without it rather than stop the night: every
+    output is rewritten whole and the state is kept in one transaction, so the second run is the whole result.
     """
+    import duckdb
+
+    options = dict(
+        model_path=model_path,
+        staging=staging,
+        holdout_size=holdout_size,
+        reports_dir=reports_dir,
+        review_dir=review_dir,
+        run_id=run_id,
+        refresh_parameters=refresh_parameters,
+        rescore_all=rescore_all,
+    )
+    try:
+        return _link_night(con, as_of, memory_limit=WORK_MEMORY_LIMIT, **options)
+    except duckdb.OutOfMemoryException:
+        result = _link_night(con, as_of, memory_limit=None, **options)
+        result.memory_cap_exceeded = True
+        return result
+
+
+def _link_night(
+    con,
+    as_of: dt.date,
+    *,
+    model_path: Path | str | None = None,
+    staging: str = "staging",
+    holdout_size: int = 5000,
+    reports_dir: Path | None = None,
+    review_dir: Path | None = None,
+    run_id: str | None = None,
+    refresh_parameters: bool = False,
+    rescore_all: bool = False,
+    memory_limit: str | None = None,
+) -> LinkageResult:
+    """`link_night` with DuckDB's memory capped at `memory_limit` (None: as it is)."""
     import time
 
     splink_model, thresholds, meta = load_model(model_path)
@@ -158,7 +198,7 @@ def link_night(
     con.execute(f"create schema if not exists {OUTPUT_SCHEMA}")
     # the scratch tables are in memory: cap DuckDB's memory so that a province's full scoring spills to the
     # temporary directory rather than grow the night's peak (restored after)
-    limit = _lower_memory_limit(con, WORK_MEMORY_LIMIT)
+    restore = _lower_memory_limit(con, memory_limit) if memory_limit else None
     try:
         master, records = build_inputs(con, WORK_SCHEMA, staging)
         result.master_rows = con.execute(f"select count(*) from {master}").fetchone()[0]
@@ -262,7 +302,8 @@ def link_night(
             result.seconds["state"] = time.perf_counter() - clock
     finally:
         close_work(con)
-        _restore_memory_limit(con, limit)
+        if memory_limit:
+            _restore_memory_limit(con, restore)
     return result
 
 

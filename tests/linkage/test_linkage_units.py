@@ -352,3 +352,18 @@ def test_the_linkage_caps_duckdbs_memory_only_downwards_and_restores_it(world):
     link_night(con, AS_OF, holdout_size=0)
     # a lower limit is never raised, and is restored (to DuckDB's display rounding of a set value)
     assert abs(_bytes(setting()) - _bytes(low)) <= 0.001 * _bytes(low)
+
+
+def test_a_linkage_out_of_memory_under_the_cap_is_linked_again_without_it(world, monkeypatch):
+    import assets.linkage_model.predict as predict
+
+    con, _, _ = world
+    con.execute("reset memory_limit")
+    default = con.execute("select current_setting('memory_limit')").fetchone()[0]
+    normal = link_night(con, AS_OF, holdout_size=0)
+    links = con.execute(f"select * from {LINKS_TABLE} order by all").fetchall()
+    monkeypatch.setattr(predict, "WORK_MEMORY_LIMIT", "2MB")  # too little for Splink: DuckDB runs out of memory
+    again = link_night(con, AS_OF, holdout_size=0)
+    assert again.memory_cap_exceeded and not normal.memory_cap_exceeded
+    assert con.execute(f"select * from {LINKS_TABLE} order by all").fetchall() == links
+    assert con.execute("select current_setting('memory_limit')").fetchone()[0] == default
