@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -83,9 +85,10 @@ def _memory_limit(con) -> str:
     return con.execute("select current_setting('memory_limit')").fetchone()[0]
 
 
-def _lower_memory_limit(con, limit: str) -> str | None:
-    """Set DuckDB's memory limit to `limit` unless it is lower already; return what `_restore_memory_limit` needs:
-    None for DuckDB's default (restored exactly, by a reset), else the setting as DuckDB shows it (to 0.1 GiB)."""
+@contextmanager
+def _memory_capped(con, limit: str):
+    """DuckDB's memory limit lowered to `limit` (never raised) meanwhile; then DuckDB's default again exactly (a
+    reset), or a limit set before as DuckDB shows it (to 0.1 GiB)."""
     current = _memory_limit(con)
     con.execute("reset memory_limit")
     restore = None if _memory_limit(con) == current else current
@@ -93,11 +96,30 @@ def _lower_memory_limit(con, limit: str) -> str | None:
         con.execute(f"set memory_limit = '{restore}'")
     if _bytes(limit) < _bytes(current):
         con.execute(f"set memory_limit = '{limit}'")
-    return restore
+    try:
+        yield
+    finally:
+        con.execute("reset memory_limit" if restore is None else f"set memory_limit = '{restore}'")
 
 
-def _restore_memory_limit(con, restore: str | None) -> None:
-    con.execute("reset memory_limit" if restore is None else f"set memory_limit = '{restore}'")
+def _capped_else_again(link):
+    """`link` under the memory cap; a night that runs out of memory under it (a denser province than the cap was
+    measured on) is linked again without it rather than stop the night: every output is rewritten whole and the
+    state is kept in one transaction, so the second run is the whole result (`memory_cap_exceeded`)."""
+
+    @functools.wraps(link)
+    def run(con, as_of, **options) -> LinkageResult:
+        import duckdb
+
+        try:
+            with _memory_capped(con, WORK_MEMORY_LIMIT):
+                return link(con, as_of, **options)
+        except duckdb.OutOfMemoryException:
+            result = link(con, as_of, **options)
+            result.memory_cap_exceeded = True
+            return result
+
+    return run
 
 
 def _bytes(setting: str) -> float:
@@ -128,6 +150,7 @@ def _latest_decisions_sql(records: str, master: str) -> str:
     """
 
 
+@_capped_else_again
 def link_night(
     con,
     as_of: dt.date,
@@ -150,45 +173,9 @@ def link_night(
     `rescore_all` rescores every pair with the parameters chosen as usual. Without `run_id`: tonight's own
     parameters, a full rescoring, no state read or kept.
 
-    DuckDB's memory is capped at WORK_MEMORY_LIMIT meanwhile; a night that runs out of memory under the cap (a
-    denser province than it was measured on) is linked again without it rather than stop the night: every
-    output is rewritten whole and the state is kept in one transaction, so the second run is the whole result.
+    DuckDB's memory is capped at WORK_MEMORY_LIMIT meanwhile (its scratch tables are in memory), and the night
+    linked again without the cap if it runs out of memory under it (`_capped_else_again`).
     """
-    import duckdb
-
-    options = dict(
-        model_path=model_path,
-        staging=staging,
-        holdout_size=holdout_size,
-        reports_dir=reports_dir,
-        review_dir=review_dir,
-        run_id=run_id,
-        refresh_parameters=refresh_parameters,
-        rescore_all=rescore_all,
-    )
-    try:
-        return _link_night(con, as_of, memory_limit=WORK_MEMORY_LIMIT, **options)
-    except duckdb.OutOfMemoryException:
-        result = _link_night(con, as_of, memory_limit=None, **options)
-        result.memory_cap_exceeded = True
-        return result
-
-
-def _link_night(
-    con,
-    as_of: dt.date,
-    *,
-    model_path: Path | str | None = None,
-    staging: str = "staging",
-    holdout_size: int = 5000,
-    reports_dir: Path | None = None,
-    review_dir: Path | None = None,
-    run_id: str | None = None,
-    refresh_parameters: bool = False,
-    rescore_all: bool = False,
-    memory_limit: str | None = None,
-) -> LinkageResult:
-    """`link_night` with DuckDB's memory capped at `memory_limit` (None: as it is)."""
     import time
 
     splink_model, thresholds, meta = load_model(model_path)
@@ -196,9 +183,6 @@ def _link_night(
     clock = time.perf_counter()
     ensure_decisions_table(con)
     con.execute(f"create schema if not exists {OUTPUT_SCHEMA}")
-    # the scratch tables are in memory: cap DuckDB's memory so that a province's full scoring spills to the
-    # temporary directory rather than grow the night's peak (restored after)
-    restore = _lower_memory_limit(con, memory_limit) if memory_limit else None
     try:
         master, records = build_inputs(con, WORK_SCHEMA, staging)
         result.master_rows = con.execute(f"select count(*) from {master}").fetchone()[0]
@@ -302,8 +286,6 @@ def _link_night(
             result.seconds["state"] = time.perf_counter() - clock
     finally:
         close_work(con)
-        if memory_limit:
-            _restore_memory_limit(con, restore)
     return result
 
 

@@ -47,6 +47,12 @@ def begin(con, as_of: dt.date, run_id: str) -> None:
     begin_night(con, as_of, run_id)
 
 
+def grown_master(master):
+    """The master with 60 more people under new IDs: its size drifts beyond the kept parameters' tolerance."""
+    added = [dataclasses.replace(p, personal_id=f"0792{i:08d}") for i, p in enumerate(people(60, seed=11))]
+    return master + added
+
+
 def link(con, as_of, run_id, **options):
     return link_night(con, as_of, holdout_size=0, run_id=run_id, **options)
 
@@ -133,8 +139,7 @@ def test_a_rerun_of_a_past_night_gives_its_outputs_again(world):
     commit(con, AS_OF, "r1")
     first = output_hashes(con)
     # the next night drifts (a new commune's worth of people): it refreshes its parameters
-    grown = master + people(60, seed=11)
-    grown = grown[:402] + [dataclasses.replace(p, personal_id=f"0792{i:08d}") for i, p in enumerate(grown[402:])]
+    grown = grown_master(master)
     load(con, grown, records)
     later = link(con, NEXT, "r2")
     assert later.parameters_refreshed and "master size" in later.parameters_reason
@@ -153,8 +158,7 @@ def test_a_killed_rerun_leaves_the_published_state_of_its_night_usable(world):
     link(con, AS_OF, "r1")
     commit(con, AS_OF, "r1")
     first = output_hashes(con)
-    grown = master + people(60, seed=11)
-    grown = grown[:402] + [dataclasses.replace(p, personal_id=f"0792{i:08d}") for i, p in enumerate(grown[402:])]
+    grown = grown_master(master)
     load(con, grown, records)
     assert link(con, NEXT, "r2").parameters_refreshed  # the next night drifts: its own parameters
     commit(con, NEXT, "r2")

@@ -334,7 +334,7 @@ def test_name_and_commune_block_only_plausible_birth_dates():
 
 
 def test_the_linkage_caps_duckdbs_memory_only_downwards_and_restores_it(world):
-    from assets.linkage_model.predict import WORK_MEMORY_LIMIT, _bytes, _lower_memory_limit
+    from assets.linkage_model.predict import WORK_MEMORY_LIMIT, _bytes, _memory_capped
 
     con, _, _ = world
 
@@ -345,8 +345,8 @@ def test_the_linkage_caps_duckdbs_memory_only_downwards_and_restores_it(world):
     default = setting()
     link_night(con, AS_OF, holdout_size=0)
     assert setting() == default  # DuckDB's default is restored exactly
-    _lower_memory_limit(con, WORK_MEMORY_LIMIT)
-    assert _bytes(setting()) <= _bytes(WORK_MEMORY_LIMIT)
+    with _memory_capped(con, WORK_MEMORY_LIMIT):
+        assert _bytes(setting()) <= _bytes(WORK_MEMORY_LIMIT)
     con.execute("set memory_limit = '1GB'")
     low = setting()
     link_night(con, AS_OF, holdout_size=0)
