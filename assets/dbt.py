@@ -26,6 +26,7 @@ from assets.linkage_model.scoring import commit_state
 from assets.night import claim_night, mark_published
 from assets.partitions import NIGHTS, ONE_NIGHT_PER_RUN, night_of
 from assets.resources import PROJECT_ROOT, WarehouseResource
+from assets.retention import KEEP_NIGHTS_ENV, keep_nights_setting, prune_marts
 
 DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
 # The dbt of this environment, whether or not its bin folder is on PATH (`dagster dev` run from outside).
@@ -233,6 +234,7 @@ def dbt_staging(context: AssetExecutionContext, dbt: DbtCliResource, warehouse: 
 def dbt_reconciliation(context: AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource):
     """Links, rules and the marts of OUTPUTS.md; the night is `published` once they are all written."""
     as_of = night_of(context)
+    keep = keep_nights_setting()  # a bad setting stops the night here, before any work
     with warehouse.connect() as con:
         claim_night(con, as_of, context.run.run_id, step="marts")
     yield from _dbt_build(context, dbt, warehouse)
@@ -242,3 +244,7 @@ def dbt_reconciliation(context: AssetExecutionContext, dbt: DbtCliResource, ware
         mark_published(con, as_of, context.run.run_id)
         commit_state(con, as_of, context.run.run_id)
         con.execute("commit")
+        deleted = prune_marts(con, as_of, keep)
+    if deleted:
+        rows = ", ".join(f"{mart} {count:,}" for mart, count in deleted.items())
+        context.log.info(f"record-level rows of nights beyond the newest {keep} removed ({KEEP_NIGHTS_ENV}): {rows}")

@@ -22,6 +22,7 @@ from pathlib import Path
 from filelock import FileLock, Timeout
 
 from assets.resources import table_exists
+from assets.retention import KEEP_NIGHTS_ENV, pruned_night
 
 USABLE = ("published", "complete")
 STATUS_DDL = (
@@ -255,6 +256,12 @@ def check_night(warehouse: Path, as_of: dt.date) -> None:
         if as_of not in held:
             nights = ", ".join(str(d) for d in held[-5:]) or "none"
             raise NightNotReady(f"night {as_of} is not in the warehouse {warehouse} (nights held: {nights})")
+        pruned = pruned_night(con, as_of)
+        if pruned is not None:
+            raise NightNotReady(
+                f"night {as_of}'s record-level rows were removed on {pruned[0]:%Y-%m-%d} (only the newest {pruned[1]}"
+                f" nights are kept, {KEEP_NIGHTS_ENV}); its indicators remain. Rerun it: doisoat run --as-of {as_of}"
+            )
 
 
 def nights_in_marts(con) -> list[dt.date]:

@@ -17,6 +17,7 @@ import dagster as dg
 from assets.linkage_model.model import load_model
 from assets.partitions import NIGHTS, ONE_NIGHT_PER_RUN, night_of
 from assets.resources import WarehouseResource
+from assets.retention import keep_nights_setting, remove_old_night_folders
 
 WRITEBACK_KEY = dg.AssetKey(["writeback", "enrichment_files"])
 
@@ -75,15 +76,20 @@ def enrichment_files(context, warehouse: WarehouseResource) -> dg.MaterializeRes
 
     accept = load_model(model_path())[1].accept
     out_dir = writeback_dir(path, as_of)
+    keep = keep_nights_setting()
     con = warehouse.connect()
     try:
         counts = write_files(con, as_of, out_dir, accept)
     finally:
         con.close()
+    removed = remove_old_night_folders(out_dir.parent, keep, tonight=as_of)
+    if removed:
+        context.log.info(f"write-back folders of {len(removed)} nights beyond the newest {keep} removed")
     return dg.MaterializeResult(
         metadata={
             "folder": dg.MetadataValue.path(str(out_dir)),
             "rows_total": dg.MetadataValue.int(sum(counts.values())),
+            "folders_removed": dg.MetadataValue.int(len(removed)),
             **{f"rows_{source}": dg.MetadataValue.int(n) for source, n in counts.items()},
         }
     )

@@ -34,6 +34,7 @@ import pandas as pd
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
 
+from assets import retention
 from assets.reporting import charts
 from assets.reporting.data import (
     CRITERIA,
@@ -597,28 +598,12 @@ def build(
 
 def keep_nights_setting() -> int:
     """How many nights' reports to keep: `DOISOAT_REPORT_KEEP_NIGHTS` (default 30; 0 keeps every night)."""
-    value = os.environ.get(KEEP_NIGHTS_ENV, "").strip()
-    if not value:
-        return KEEP_NIGHTS_DEFAULT
-    if not value.isdigit():
-        raise ValueError(f"{KEEP_NIGHTS_ENV} must be a whole number of nights (0 keeps all), got {value!r}")
-    return int(value)
-
-
-_NIGHT_DIR = re.compile(r"^(\d{4}-\d{2}-\d{2})(-unmasked)?$")
+    return retention.keep_nights_setting(KEEP_NIGHTS_ENV, KEEP_NIGHTS_DEFAULT)
 
 
 def apply_retention(out_dir: Path, keep: int) -> list[Path]:
     """Remove the reports (masked and unmasked) of nights older than the newest `keep`; returns what went."""
-    if keep <= 0 or not out_dir.exists():
-        return []
-    folders = [(m.group(1), p) for p in out_dir.iterdir() if p.is_dir() and (m := _NIGHT_DIR.match(p.name))]
-    nights = sorted({night for night, _ in folders}, reverse=True)
-    old = set(nights[keep:])
-    removed = [p for night, p in folders if night in old]
-    for folder in removed:
-        shutil.rmtree(folder, ignore_errors=True)
-    return removed
+    return retention.remove_old_night_folders(out_dir, keep)
 
 
 def _generated() -> dict[str, str]:
