@@ -5,11 +5,8 @@ intermediate layer): `dbt_staging` (seeds and staging views) and `dbt_reconcilia
 """
 
 import importlib.metadata
-import json
-import os
 import re
 import shutil
-import sys
 import tempfile
 import time
 from collections.abc import Mapping
@@ -20,21 +17,24 @@ from typing import Any
 import dagster as dg
 from dagster import AssetExecutionContext
 from dagster._core.definitions.metadata import TableMetadataSet
-from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, DbtProject, dbt_assets
+from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, dbt_assets
 
+from assets.dbt_parse import (
+    DBT_EXECUTABLE,
+    DBT_PROJECT_DIR,
+    LAST_NIGHT_DIR,
+    PARTIAL_PARSE,
+    RUNS_DIR,
+    dbt_project,
+    drop_abandoned_targets,
+    night_vars,
+    reuse_parse,
+)
 from assets.linkage_model.scoring import commit_state
 from assets.night import claim_night, mark_published
 from assets.partitions import NIGHTS, ONE_NIGHT_PER_RUN, night_of
 from assets.resources import PROJECT_ROOT, WarehouseResource
 from assets.retention import KEEP_NIGHTS_ENV, keep_nights_setting, prune_marts
-
-DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
-# The dbt of this environment, whether or not its bin folder is on PATH (`dagster dev` run from outside).
-DBT_EXECUTABLE = str(Path(sys.executable).parent / "dbt")
-RUNS_DIR = DBT_PROJECT_DIR / "target" / "runs"  # one temporary folder per dbt invocation, removed after it
-LAST_NIGHT_DIR = DBT_PROJECT_DIR / "target" / "last_night"  # each step's run_results.json and dbt.log
-
-dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, target=os.environ.get("DBT_TARGET") or None)
 
 
 def _manifest_is_stale() -> bool:
@@ -140,24 +140,6 @@ def _with_row_counts(invocation, events: list, warehouse: WarehouseResource, as_
             yield event.with_metadata({**event.metadata, **metadata})
 
 
-def _drop_abandoned_targets(max_age_seconds: float = 86_400) -> None:
-    """Target folders a killed run left behind (other nights may be using recent ones)."""
-    RUNS_DIR.mkdir(parents=True, exist_ok=True)
-    for folder in RUNS_DIR.iterdir():
-        if time.time() - folder.stat().st_mtime > max_age_seconds:
-            shutil.rmtree(folder, ignore_errors=True)
-
-
-PARTIAL_PARSE = "partial_parse.msgpack"
-
-
-def _reuse_parse(target: Path) -> None:
-    """Give a step's fresh target folder the last step's parse (dbt re-parses anyway if project or vars changed)."""
-    kept = LAST_NIGHT_DIR / PARTIAL_PARSE
-    if kept.exists():
-        shutil.copy2(kept, target / PARTIAL_PARSE)
-
-
 def _keep_artifacts(target: Path, name: str) -> None:
     """Keep the last night's run_results.json and dbt.log of a step (overwritten each night), drop the rest."""
     kept = LAST_NIGHT_DIR / name
@@ -173,12 +155,11 @@ def _keep_artifacts(target: Path, name: str) -> None:
 
 def _dbt_build(context: AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource):
     as_of = night_of(context)
-    # The night (the partition key) and the warehouse reach dbt as vars: `as_of` for the models, `warehouse`
-    # for the profile (dbt renders `var()` given with --vars in profiles.yml).
-    dbt_vars = json.dumps({"as_of": as_of.isoformat(), "warehouse": str(warehouse.resolved_path())})
+    # The night (the partition key) and the warehouse reach dbt as vars
+    dbt_vars = night_vars(as_of, warehouse.resolved_path())
     # One target folder per invocation (dagster-dbt's default) grows by ~11 MB a step a night: use a temporary
     # one and keep only the last night's run results and log.
-    _drop_abandoned_targets()
+    drop_abandoned_targets()
     target = Path(tempfile.mkdtemp(prefix=f"{context.op_def.name}-", dir=RUNS_DIR))
     try:
         # A test runs with the selection that builds all its parents: the intermediate layer's relationship tests to
@@ -193,7 +174,8 @@ def _dbt_build(context: AssetExecutionContext, dbt: DbtCliResource, warehouse: W
             "--exclude",
             "resource_type:unit_test",
         ]
-        _reuse_parse(target)
+        if reuse_parse(target, dbt_vars):
+            context.log.info("dbt starts from tonight's parse, made in the background while the sources were read")
         invocation = dbt.cli(args, context=context, target_path=target, raise_on_error=False)
         # Row counts: dagster-dbt's fetch_row_counts() opens the DuckDB file in this process while dbt writes it
         # (it fails, and its connection then blocks the next step's), so tables are counted once dbt is done.

@@ -31,6 +31,7 @@ from sqlalchemy.engine import make_url
 
 from assets import history
 from assets.connections import first_line, libpq_uri, scrub, sqlite_uri
+from assets.dbt_parse import start_preparse
 from assets.partitions import NIGHTS, ONE_NIGHT_PER_RUN, TIMEZONE, night_of
 from assets.resources import SourcesResource, WarehouseResource
 from assets.text_decoding import legacy_encodings, repair_batch
@@ -976,6 +977,7 @@ def _ingest_asset(contract: TableContract) -> dg.AssetsDefinition:
     ) -> dg.MaterializeResult:
         as_of = night_of(context)
         full_refresh = context.run.tags.get(FULL_REFRESH_TAG, "").lower() == "true"
+        start_preparse(as_of, warehouse.resolved_path())  # dbt's parse of tonight, while the sources are read
         con = warehouse.connect()
         try:
             stats = ingest_table(

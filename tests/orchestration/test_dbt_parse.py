@@ -1,0 +1,15 @@
+"""The night's dbt parse is made in the background while the sources are read, and the staging step starts from it."""
+
+import dagster as dg
+from dagster._core.instance.ref import InstanceRef
+
+
+def test_the_staging_step_starts_from_tonights_background_parse(tiny_night):
+    with dg.DagsterInstance.from_ref(InstanceRef.from_dir(str(tiny_night.parent / "dagster_home"))) as instance:
+        run = instance.get_runs(limit=1)[0]
+        messages = {
+            (record.step_key, record.user_message) for record in instance.all_logs(run.run_id) if record.user_message
+        }
+    used = "dbt starts from tonight's parse, made in the background while the sources were read"
+    assert ("dbt_staging", used) in messages
+    assert ("dbt_reconciliation", used) not in messages, "one background parse, taken once"
