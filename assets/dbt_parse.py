@@ -45,8 +45,9 @@ def night_vars(as_of, warehouse: Path) -> str:
 
 
 # dbt parses the whole project again when its vars change, so the staging step of every night starts with a full
-# parse (~3 s, one core). The first ingestion step starts that parse in the background instead, while the sources
-# are read (ingestion leaves a part of a core idle); the staging step then starts from its result. Keyed by the
+# parse (~3 s, one core). The first ingestion step starts that parse in the background instead, at the lowest
+# priority, while the sources are read (ingestion leaves a part of a core idle); the staging step then starts
+# from its result. Keyed by the
 # vars: a night's parse serves only that night.
 _PREPARSES: dict[str, tuple[subprocess.Popen, Path]] = {}
 
@@ -58,7 +59,10 @@ def start_preparse(as_of, warehouse: Path) -> None:
         return
     drop_abandoned_targets()
     target = Path(tempfile.mkdtemp(prefix="preparse-", dir=RUNS_DIR))
-    args = [DBT_EXECUTABLE, "parse", "--vars", dbt_vars, "--quiet"]
+    # at the lowest priority: it takes only the CPU the ingestion leaves idle (at normal priority it took a core's
+    # share from the ingestion: +2.4 s of its wall on a province night for the 2.6 s it saved the staging step)
+    nice = shutil.which("nice")
+    args = [*([nice, "-n", "19"] if nice else []), DBT_EXECUTABLE, "parse", "--vars", dbt_vars, "--quiet"]
     args += ["--profile", dbt_project.profile] if dbt_project.profile else []
     args += ["--target", dbt_project.target] if dbt_project.target else []
     env = {
