@@ -5,6 +5,7 @@ Light on purpose (no manifest, no Dagster definitions): the ingestion assets sta
 
 from __future__ import annotations
 
+import atexit
 import json
 import os
 import shutil
@@ -47,8 +48,7 @@ def night_vars(as_of, warehouse: Path) -> str:
 # dbt parses the whole project again when its vars change, so the staging step of every night starts with a full
 # parse (~3 s, one core). The first ingestion step starts that parse in the background instead, at the lowest
 # priority, while the sources are read (ingestion leaves a part of a core idle); the staging step then starts
-# from its result. Keyed by the
-# vars: a night's parse serves only that night.
+# from its result. Keyed by the vars: a night's parse serves only that night.
 _PREPARSES: dict[str, tuple[subprocess.Popen, Path]] = {}
 
 
@@ -81,6 +81,19 @@ def start_preparse(as_of, warehouse: Path) -> None:
         shutil.rmtree(target, ignore_errors=True)
         return
     _PREPARSES[dbt_vars] = (process, target)
+
+
+def _drop_untaken_preparses() -> None:
+    """At exit: the parses no dbt step took (a run of the ingestion alone) are stopped and their folders removed."""
+    while _PREPARSES:
+        process, folder = _PREPARSES.popitem()[1]
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+atexit.register(_drop_untaken_preparses)
 
 
 def _take_preparse(dbt_vars: str, into: Path, timeout: float = 120) -> bool:
