@@ -259,3 +259,32 @@ def test_report_counts_are_counts_of_the_table(nights):
         for rule, pair in shown.items():
             assert counted.get(rule, (0, 0)) == pair, f"commune {commune}, {rule}: the page shows other counts"
     assert checked_rules > 0
+
+
+def test_kept_nights_after_retention(nights, tmp_path, monkeypatch):
+    """DOISOAT_KEEP_NIGHTS=1: night 3 rerun removes nights 1 and 2's record-level rows (indicators kept); a rerun
+    of night 2 then has no earlier night with findings to compare with (all `new`, no previous night), is kept
+    itself, and night 1 stays refused by the report."""
+    from assets.night import NightNotReady, check_night
+
+    work = tmp_path / "kept"
+    shutil.copytree(nights["warehouse"].parent, work)
+    warehouse, home = work / "warehouse.duckdb", work / "dagster_home"
+    changes_root = nights["warehouse"].parent.parent
+    monkeypatch.setenv("DOISOAT_KEEP_NIGHTS", "1")
+    assert _run(changes_root / "sources", warehouse, home, NIGHT3), "night 3 (kept: 1) failed"
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        kept = con.execute("select distinct as_of from marts.fct_findings order by 1").fetchall()
+        indicator_nights = con.execute("select count(distinct as_of) from marts.fct_indicators").fetchone()[0]
+        pruned = con.execute("select as_of from meta.pruned_nights order by 1").fetchall()
+    assert kept == [(NIGHT3,)] and indicator_nights == 3 and pruned == [(NIGHT1,), (NIGHT2,)]
+    assert _changes(warehouse, NIGHT3).equals(nights["slices"][NIGHT3]), "night 3's changes are as before"
+
+    assert _run(changes_root / "sources_night2", warehouse, home, NIGHT2), "the rerun of night 2 failed"
+    rerun = _changes(warehouse, NIGHT2)
+    assert len(rerun) and set(rerun["status"]) == {"new"} and rerun["previous_as_of"].isna().all()
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        assert con.execute("select as_of from meta.pruned_nights").fetchall() == [(NIGHT1,)]
+    with pytest.raises(NightNotReady, match="DOISOAT_KEEP_NIGHTS"):
+        check_night(warehouse, NIGHT1)
+    check_night(warehouse, NIGHT2)

@@ -19,9 +19,14 @@
 -#}
 
 {%- set status_relation = none -%}
+{%- set pruned_relation = none -%}
 {%- if execute -%}
 {%- set status_relation = adapter.get_relation(
     database=target.database, schema='meta', identifier='night_status'
+) -%}
+{#- nights whose record-level rows were removed (assets/retention.py): no findings to compare with -#}
+{%- set pruned_relation = adapter.get_relation(
+    database=target.database, schema='meta', identifier='pruned_nights'
 ) -%}
 {%- endif %}
 
@@ -40,8 +45,13 @@ kept_nights as (
     {%- if status_relation is not none %}
     left join {{ status_relation }} as night_status
         on marts_nights.as_of = night_status.as_of
-    where night_status.as_of is null
-        or night_status.status in ('published', 'complete')
+    where (night_status.as_of is null
+        or night_status.status in ('published', 'complete'))
+    {%- endif %}
+    {%- if pruned_relation is not none %}
+        {{ 'and' if status_relation is not none else 'where' }} marts_nights.as_of not in (
+            select pruned.as_of from {{ pruned_relation }} as pruned
+        )
     {%- endif %}
 ),
 
