@@ -15,6 +15,7 @@ from assets.alerts.config import AlertConfig, freshness_variable
 from assets.alerts.model import Alert, fmt_int, fmt_pp
 from assets.night import USABLE
 from assets.resources import table_exists
+from assets.retention import pruned_night
 from expectations.contracts import CATALOGUE, MASTER
 
 # --- shared helpers --------------------------------------------------------------------------------------------
@@ -396,10 +397,17 @@ def outliers(con, as_of: dt.date, config: AlertConfig) -> tuple[int, list[tuple]
         _OUTLIERS.format(series=_INDICATOR_SERIES), {**params, "floor": config.indicator_drop_pp, "relative": 0.0}
     ).fetchall()
     communes: list[tuple] = []
-    if table_exists(con, "marts", "fct_findings"):
+    # nights whose findings were removed (DOISOAT_KEEP_NIGHTS) would count as nights with no finding at all
+    with_findings = [night for night in nights if pruned_night(con, night) is None]
+    if table_exists(con, "marts", "fct_findings") and len(with_findings) >= config.anomaly_min_nights:
         communes = con.execute(
             _OUTLIERS.format(series=_FINDING_SERIES),
-            {**params, "floor": float(config.anomaly_min_count), "relative": config.anomaly_min_change_pct / 100},
+            {
+                **params,
+                "nights": with_findings,
+                "floor": float(config.anomaly_min_count),
+                "relative": config.anomaly_min_change_pct / 100,
+            },
         ).fetchall()
     return len(nights), indicators, communes
 

@@ -148,6 +148,13 @@ def test_outliers_need_enough_nights_and_use_median_and_mad(warehouse):
     assert "below" in alerts[0].subject_en and alerts[1].counts == {"communes": 1, "up": 1, "down": 0}
     for alert in alerts:
         assert_no_personal_data(alert.text())
+    # nights whose findings were removed (DOISOAT_KEEP_NIGHTS=3) are not nights with no finding: too few nights
+    # with findings are left for the communes' rule, the indicators (kept for every night) still speak
+    from assets.retention import prune_marts
+
+    assert prune_marts(w.con, NIGHT, keep=3) == {"fct_findings": sum(counts[:4]) + 4 * 100}
+    held, indicators, communes = outliers(w.con, NIGHT, config)
+    assert [row[0] for row in indicators] == ["vaccination_clean"] and communes == []
 
 
 def test_evaluate_on_a_quiet_night_finds_nothing_and_missing_tables_are_no_error(warehouse, tmp_path):
