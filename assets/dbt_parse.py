@@ -6,6 +6,7 @@ Light on purpose (no manifest, no Dagster definitions): the ingestion assets sta
 from __future__ import annotations
 
 import atexit
+import contextlib
 import json
 import os
 import shutil
@@ -96,12 +97,16 @@ def _drop_untaken_preparses() -> None:
 atexit.register(_drop_untaken_preparses)
 
 
-def _take_preparse(dbt_vars: str, into: Path, timeout: float = 120) -> bool:
-    """Copy the background parse of these vars into a step's target folder; False when there is none."""
+def _take_preparse(dbt_vars: str, into: Path, timeout: float = 10) -> bool:
+    """Copy the background parse of these vars into a step's target folder; False when there is none, or when it
+    is not done within `timeout` seconds (a full parse takes 3–5: past that, the step's own parse is cheaper)."""
     entry = _PREPARSES.pop(dbt_vars, None)
     if entry is None:
         return False
     process, folder = entry
+    if process.poll() is None:  # still parsing: nothing else runs now, so back to normal priority where allowed
+        with contextlib.suppress(OSError):
+            os.setpriority(os.PRIO_PROCESS, process.pid, 0)
     try:
         code = process.wait(timeout=timeout)
     except subprocess.TimeoutExpired:
