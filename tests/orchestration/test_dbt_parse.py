@@ -13,3 +13,20 @@ def test_the_staging_step_starts_from_tonights_background_parse(tiny_night):
     used = "dbt starts from tonight's parse, made in the background while the sources were read"
     assert ("dbt_staging", used) in messages
     assert ("dbt_reconciliation", used) not in messages, "one background parse, taken once"
+
+
+def test_a_background_parse_not_done_in_time_is_stopped_and_not_used(tmp_path):
+    import subprocess
+
+    from assets import dbt_parse
+
+    folder, into = tmp_path / "parse", tmp_path / "step"
+    folder.mkdir()
+    into.mkdir()
+    (folder / dbt_parse.PARTIAL_PARSE).write_bytes(b"not finished")
+    stuck = subprocess.Popen(["sleep", "30"])
+    dbt_parse._PREPARSES["vars of a stuck night"] = (stuck, folder)
+    assert not dbt_parse._take_preparse("vars of a stuck night", into, timeout=0.5)
+    assert stuck.poll() is not None, "the stuck parse is stopped"
+    assert not (into / dbt_parse.PARTIAL_PARSE).exists() and not folder.exists()
+    assert not dbt_parse._take_preparse("vars of a night never parsed", into)
