@@ -21,6 +21,8 @@ import re
 import shutil
 from pathlib import Path
 
+from assets.resources import table_exists
+
 KEEP_NIGHTS_ENV = "DOISOAT_KEEP_NIGHTS"
 KEEP_NIGHTS_DEFAULT = 30
 RECORD_MARTS = ("fct_reconciliation", "fct_findings", "fct_finding_changes", "fct_enrichment", "fct_review_queue")
@@ -109,8 +111,7 @@ def prune_marts(con, tonight: dt.date, keep: int) -> dict[str, int]:
 
 def pruned_night(con, as_of: dt.date) -> tuple[dt.datetime, int] | None:
     """(when, keep setting) if the night's record-level rows were removed, else None."""
-    try:
-        row = con.execute("select pruned_at, kept_nights from meta.pruned_nights where as_of = ?", [as_of]).fetchone()
-    except Exception:  # no such table: nothing was ever removed
+    if not table_exists(con, "meta", "pruned_nights"):  # nothing was ever removed
         return None
+    row = con.execute("select pruned_at, kept_nights from meta.pruned_nights where as_of = ?", [as_of]).fetchone()
     return (row[0], row[1]) if row else None
