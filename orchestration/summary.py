@@ -24,10 +24,61 @@ def below_target(con, as_of: dt.date) -> tuple[list[tuple[str, float | None, flo
     return [(code, rate, target) for code, rate, target, meets in rows if not meets], len(rows)
 
 
+def quarantine_lines(con, as_of: dt.date) -> list[str]:
+    """Tonight's quarantined source rows, per source, table, column and disposition (counts only)."""
+    if not table_exists(con, "raw", "_quarantine"):
+        return []
+    rows = con.execute(
+        "select source, table_name, coalesce(column_name, '(row)'), disposition, count(*) from raw._quarantine"
+        " where _as_of = ? group by all order by 5 desc, 1, 2, 3, 4",
+        [as_of],
+    ).fetchall()
+    if not rows:
+        return ["rows quarantined tonight: 0"]
+    loaded = sum(n for *_, disposition, n in rows if disposition == "loaded")
+    rejected = sum(n for *_, disposition, n in rows if disposition != "loaded")
+    lines = [
+        f"rows quarantined tonight: {loaded + rejected:,} ({loaded:,} loaded with the bad value emptied or"
+        f" repaired, {rejected:,} rejected whole; the reasons are in raw._quarantine;"
+        " rejected rows are ROW_REJECTED findings)"
+    ]
+    shown = rows[:8]
+    lines += [
+        f"  {f'{source}.{table}.{column}':<44} {disposition:<8} {n:>8,}"
+        for source, table, column, disposition, n in shown
+    ]
+    if len(rows) > len(shown):
+        lines.append(f"  … and {len(rows) - len(shown)} more (source, table, column) groups")
+    return lines
+
+
+def alert_lines(con, as_of: dt.date, warehouse: Path, most: int = 6) -> list[str]:
+    """Tonight's alerts (kind, severity, the English half of the subject: counts and names of sources only)."""
+    if not table_exists(con, "meta", "alerts"):
+        return []
+    rows = con.execute(
+        "select kind, severity, subject from meta.alerts where as_of = ?"
+        " order by case severity when 'error' then 0 when 'warning' then 1 else 2 end, kind",
+        [as_of],
+    ).fetchall()
+    if not rows:
+        return ["alerts: none"]
+    from assets.alerts.config import load_config_or_default
+
+    directory = load_config_or_default(warehouse=warehouse)[0].directory
+    errors = sum(severity == "error" for _, severity, _ in rows)
+    lines = [f"alerts: {len(rows)} ({errors} error{'s' if errors != 1 else ''}); {directory / f'{as_of}.log'}"]
+    lines += [f"  {severity:<8} {kind}: {subject.split(' / ')[-1]}" for kind, severity, subject in rows[:most]]
+    if len(rows) > most:
+        lines.append(f"  … and {len(rows) - most} more")
+    return lines
+
+
 def night_summary(
     warehouse: Path, as_of: dt.date, warned_checks: list[str] | None = None, report: Path | None = None
 ) -> list[str]:
-    """The end-of-night summary: indicators below target, checks that warned, findings per criterion, changes."""
+    """The end-of-night summary: indicators below target, checks that warned, findings per criterion, changes,
+    quarantined rows, alerts."""
     import duckdb
 
     lines: list[str] = []
@@ -63,6 +114,8 @@ def night_summary(
                     "since the last night: "
                     + ", ".join(f"{status} {changes.get(status, 0):,}" for status in ("new", "fixed", "open", "gone"))
                 )
+        lines.extend(quarantine_lines(con, as_of))
+        lines.extend(alert_lines(con, as_of, warehouse))
     if report is not None:
         lines.append(f"report: {report}" if report.exists() else "report: not built")
     return lines
