@@ -109,6 +109,14 @@ def prune_marts(con, tonight: dt.date, keep: int) -> dict[str, int]:
     return deleted
 
 
+def pruned_among(con, nights: list[dt.date]) -> set[dt.date]:
+    """The nights of `nights` whose record-level rows were removed (one query)."""
+    if not nights or not table_exists(con, "meta", "pruned_nights"):
+        return set()
+    found = con.execute("select as_of from meta.pruned_nights where list_contains(?, as_of)", [nights]).fetchall()
+    return {row[0] for row in found}
+
+
 def pruned_night(con, as_of: dt.date) -> tuple[dt.datetime, int] | None:
     """(when, keep setting) if the night's record-level rows were removed, else None."""
     if not table_exists(con, "meta", "pruned_nights"):  # nothing was ever removed

@@ -15,7 +15,7 @@ from assets.alerts.config import AlertConfig, freshness_variable
 from assets.alerts.model import Alert, fmt_int, fmt_pp
 from assets.night import USABLE
 from assets.resources import table_exists
-from assets.retention import pruned_night
+from assets.retention import pruned_among
 from expectations.contracts import CATALOGUE, MASTER
 
 # --- shared helpers --------------------------------------------------------------------------------------------
@@ -398,7 +398,8 @@ def outliers(con, as_of: dt.date, config: AlertConfig) -> tuple[int, list[tuple]
     ).fetchall()
     communes: list[tuple] = []
     # nights whose findings were removed (DOISOAT_KEEP_NIGHTS) would count as nights with no finding at all
-    with_findings = [night for night in nights if pruned_night(con, night) is None]
+    pruned = pruned_among(con, nights)
+    with_findings = [night for night in nights if night not in pruned]
     if table_exists(con, "marts", "fct_findings") and len(with_findings) >= config.anomaly_min_nights:
         communes = con.execute(
             _OUTLIERS.format(series=_FINDING_SERIES),
