@@ -19,12 +19,12 @@
         case when ids.id12 is not null then {{ id12_sex('ids.id12') }} end as id_sex
     from (
         select
-            names.*,
-            {{ unaccent_vn('names.name_norm') }} as name_unaccented,
-            names.name_norm <> {{ unaccent_vn('names.name_norm') }} as name_has_diacritics,
-            {{ name_family('names.name_norm') }} as family_name,
-            {{ name_middle('names.name_norm') }} as middle_name,
-            {{ name_given('names.name_norm') }} as given_name,
+            names.* exclude (_name_unaccented, _name_has_diacritics, _family_name, _middle_name, _given_name),
+            names._name_unaccented as name_unaccented,
+            names._name_has_diacritics as name_has_diacritics,
+            names._family_name as family_name,
+            names._middle_name as middle_name,
+            names._given_name as given_name,
             {{ classify_id('names.id_clean', 'names.id_raw') }} as id_kind,
             case
                 when {{ classify_id('names.id_clean', 'names.id_raw') }} in ('id12', 'repaired12')
@@ -34,12 +34,41 @@
         from (
             select
                 src.*,
-                {{ normalize_vn_name('src.full_name') }} as name_norm,
+                name_forms.name_norm,
                 {{ id_present('src.id_raw') }} as id_raw_present,
-                {{ clean_id('src.id_raw') }} as id_clean
+                {{ clean_id('src.id_raw') }} as id_clean,
+                name_forms.name_unaccented as _name_unaccented,
+                name_forms.name_has_diacritics as _name_has_diacritics,
+                name_forms.family_name as _family_name,
+                name_forms.middle_name as _middle_name,
+                name_forms.given_name as _given_name
             from {{ relation }} as src
+            {{ join_name_forms(relation, 'src', 'full_name', 'name_forms') }}
         ) as names
     ) as ids
+{%- endmacro %}
+
+
+{#-
+  One row per distinct value of `name_column` in `relation` (`raw_name`, NULL included) with its normalised forms:
+  name_norm, name_unaccented, name_has_diacritics, family_name, middle_name, given_name. A province has far
+  fewer distinct names than records (1.5 M citizens, 98 k distinct names), and these forms depend on the raw
+  name alone: normalising each distinct name once and joining them back costs a quarter of normalising every
+  row (1.78 -> 0.44 CPU s for 1.5 M names; bench/results/speed_staging.md, round 3).
+-#}
+{% macro name_forms(relation, name_column) -%}
+    select
+        raw_name,
+        name_norm,
+        {{ unaccent_vn('name_norm') }} as name_unaccented,
+        name_norm <> {{ unaccent_vn('name_norm') }} as name_has_diacritics,
+        {{ name_family('name_norm') }} as family_name,
+        {{ name_middle('name_norm') }} as middle_name,
+        {{ name_given('name_norm') }} as given_name
+    from (
+        select raw_name, {{ normalize_vn_name('raw_name') }} as name_norm
+        from (select distinct {{ name_column }} as raw_name from {{ relation }} as named) as distinct_names
+    ) as normalised
 {%- endmacro %}
 
 
@@ -90,4 +119,12 @@
         commune_status,
         updated_at,
         as_of
+{%- endmacro %}
+
+
+
+{#- `left join` of the normalised forms of `alias.name_column` (macro name_forms) as `forms_alias` -#}
+{% macro join_name_forms(relation, alias, name_column, forms_alias) -%}
+    left join ({{ name_forms(relation, name_column) }}) as {{ forms_alias }}
+        on {{ alias }}.{{ name_column }} is not distinct from {{ forms_alias }}.raw_name
 {%- endmacro %}

@@ -84,16 +84,20 @@
             upper({{ trim_to_null('trang_thai_so_hoa') }}) as digitisation_status,
             ngay_chet as death_date_raw,
             {{ parse_date('ngay_chet', [fmt_ymd()]) }} as death_date_parsed,
-            {{ normalize_vn_name('ho_ten_cha') }} as father_name_norm,
-            {{ normalize_vn_name('ho_ten_me') }} as mother_name_norm,
-            {{ normalize_vn_name('ho_ten_2') }} as spouse_name_norm,
-            {{ clean_id('so_dinh_danh_2') }} as spouse_id_clean
-        from {{ relation }}
+            fathers.name_norm as father_name_norm,
+            mothers.name_norm as mother_name_norm,
+            spouses.name_norm as spouse_name_norm,
+            {{ clean_id('so_dinh_danh_2') }} as spouse_id_clean,
+            mothers.name_unaccented as _mother_name_unaccented
+        from {{ relation }} as entries
+        {{ join_name_forms(relation, 'entries', 'ho_ten_cha', 'fathers') }}
+        {{ join_name_forms(relation, 'entries', 'ho_ten_me', 'mothers') }}
+        {{ join_name_forms(relation, 'entries', 'ho_ten_2', 'spouses') }}
     )
     {%- endset -%}
     select
-        person.*,
-        {{ unaccent_vn('person.mother_name_norm') }} as mother_name_unaccented
+        person.* exclude (_mother_name_unaccented),
+        person._mother_name_unaccented as mother_name_unaccented
     from ({{ normalise_person_version(renamed) }}) as person
 {%- endmacro %}
 
@@ -116,17 +120,19 @@
             {{ parse_timestamp('cap_nhat', fmt_timestamps()) }} as updated_at,
             cap_nhat as updated_at_raw,
             ho_ten_me as mother_name,
-            {{ normalize_vn_name('ho_ten_me') }} as mother_name_norm,
+            mothers.name_norm as mother_name_norm,
             {{ clean_id('cccd_me') }} as mother_id_clean,
             upper({{ trim_to_null('hoan_canh') }}) as circumstance,
             ngay_ra_soat as reviewed_on_raw,
-            {{ parse_date('ngay_ra_soat', [fmt_ymd()]) }} as reviewed_on_parsed
-        from {{ relation }}
+            {{ parse_date('ngay_ra_soat', [fmt_ymd()]) }} as reviewed_on_parsed,
+            mothers.name_unaccented as _mother_name_unaccented
+        from {{ relation }} as records
+        {{ join_name_forms(relation, 'records', 'ho_ten_me', 'mothers') }}
     )
     {%- endset -%}
     select
-        person.*,
-        {{ unaccent_vn('person.mother_name_norm') }} as mother_name_unaccented,
+        person.* exclude (_mother_name_unaccented),
+        person._mother_name_unaccented as mother_name_unaccented,
         {{ classify_id('person.mother_id_clean') }} as mother_id_kind,
         {{ repair_id12('person.mother_id_clean') }} as mother_id12
     from ({{ normalise_person_version(renamed) }}) as person
@@ -136,12 +142,12 @@
 {#- the master: the name, the partial birth date and the ID decoded; the as-of checks are in the model -#}
 {% macro stg_population__citizen_version(relation) -%}
     select
-        renamed.*,
-        {{ unaccent_vn('name_norm') }} as name_unaccented,
-        name_norm <> {{ unaccent_vn('name_norm') }} as name_has_diacritics,
-        {{ name_family('name_norm') }} as family_name,
-        {{ name_middle('name_norm') }} as middle_name,
-        {{ name_given('name_norm') }} as given_name,
+        renamed.* exclude (_name_unaccented, _name_has_diacritics, _family_name, _middle_name, _given_name),
+        renamed._name_unaccented as name_unaccented,
+        renamed._name_has_diacritics as name_has_diacritics,
+        renamed._family_name as family_name,
+        renamed._middle_name as middle_name,
+        renamed._given_name as given_name,
         -- NULL when there is no legacy ID; false when present but not 9 digits (LEGACY_ID_MALFORMED)
         case when legacy_id9 is not null then {{ regexp_like('legacy_id9', '^[0-9]{9}$') }} end as legacy_id9_valid,
         -- a master key that is not a 12-digit ID is PERSONAL_ID_MALFORMED and links nobody
@@ -153,7 +159,7 @@
             _hash,
             trim(personal_id) as personal_id,
             full_name,
-            {{ normalize_vn_name('full_name') }} as name_norm,
+            name_forms.name_norm,
             birth_date as birth_date_raw,
             {{ parse_partial_date('birth_date') }} as birth_date_parsed,
             {{ partial_date_precision('birth_date') }} as birth_date_precision_parsed,
@@ -168,7 +174,13 @@
             upper({{ trim_to_null('status') }}) as status,
             death_date as death_date_raw,
             {{ parse_date('death_date', [fmt_ymd()]) }} as death_date_parsed,
-            {{ parse_timestamp('updated_at', fmt_timestamps()) }} as updated_at
-        from {{ relation }}
+            {{ parse_timestamp('updated_at', fmt_timestamps()) }} as updated_at,
+            name_forms.name_unaccented as _name_unaccented,
+            name_forms.name_has_diacritics as _name_has_diacritics,
+            name_forms.family_name as _family_name,
+            name_forms.middle_name as _middle_name,
+            name_forms.given_name as _given_name
+        from {{ relation }} as src
+        {{ join_name_forms(relation, 'src', 'full_name', 'name_forms') }}
     ) as renamed
 {%- endmacro %}
