@@ -18,7 +18,8 @@ Rules (thresholds):
   night (default 48).
 * `DOISOAT_ALERT_INDICATOR_DROP_PP` — an indicator falling by more than this many percentage points since the
   previous night (default 2.0); communes with a denominator below `DOISOAT_ALERT_MIN_DENOMINATOR` (default 20)
-  are left out.
+  are left out, and so is a commune's drop that stands for fewer than `DOISOAT_ALERT_MIN_RECORDS_LOST` records
+  (default 5: tonight's denominator at the previous rate, less tonight's numerator).
 * `DOISOAT_ALERT_QUARANTINE_JUMP_PP` — a table's quarantine share rising by more than this (default 1.0 pp).
 * `DOISOAT_ALERT_ANOMALY_MIN_NIGHTS` (5), `DOISOAT_ALERT_ANOMALY_NIGHTS` (14), `DOISOAT_ALERT_ANOMALY_K` (3.5),
   `DOISOAT_ALERT_ANOMALY_MIN_COUNT` (5), `DOISOAT_ALERT_ANOMALY_MIN_CHANGE_PCT` (10) — a province indicator or a

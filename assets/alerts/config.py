@@ -92,6 +92,7 @@ class AlertConfig:
     indicator_drop_pp: float = 2.0
     quarantine_jump_pp: float = 1.0
     min_denominator: int = 20
+    min_records_lost: int = 5
     anomaly_min_nights: int = 5
     anomaly_nights: int = 14
     anomaly_k: float = 3.5
@@ -148,6 +149,7 @@ def load_config(environ: Mapping[str, str] | None = None, warehouse: Path | None
         indicator_drop_pp=_number(env, "DOISOAT_ALERT_INDICATOR_DROP_PP", 2.0),
         quarantine_jump_pp=_number(env, "DOISOAT_ALERT_QUARANTINE_JUMP_PP", 1.0),
         min_denominator=int(_number(env, "DOISOAT_ALERT_MIN_DENOMINATOR", 20)),
+        min_records_lost=int(_number(env, "DOISOAT_ALERT_MIN_RECORDS_LOST", 5)),
         anomaly_min_nights=int(_number(env, "DOISOAT_ALERT_ANOMALY_MIN_NIGHTS", 5, minimum=3)),
         anomaly_nights=int(_number(env, "DOISOAT_ALERT_ANOMALY_NIGHTS", 14, minimum=2)),
         anomaly_k=_number(env, "DOISOAT_ALERT_ANOMALY_K", 3.5, minimum=0.1),

@@ -180,8 +180,15 @@ def stale_alerts(rows: Sequence[Freshness], as_of: dt.date) -> list[Alert]:
 # --- indicator drop --------------------------------------------------------------------------------------------
 
 
-def indicator_drops(con, as_of: dt.date, margin: float, min_denominator: int) -> tuple[dt.date | None, list[tuple]]:
-    """(previous night, rows (scope_level, scope_code, indicator_code, previous rate, rate, drop in pp))."""
+def indicator_drops(
+    con, as_of: dt.date, margin: float, min_denominator: int, min_records_lost: int = 0
+) -> tuple[dt.date | None, list[tuple]]:
+    """(previous night, rows (scope_level, scope_code, indicator_code, previous rate, rate, drop in pp)).
+
+    A commune's drop counts when its denominator is at least `min_denominator` and the drop stands for at least
+    `min_records_lost` records (tonight's denominator at the previous rate, less tonight's numerator): in a
+    commune of 50 records one record is 2 pp, and such drops came every night at `demo` size (15 of 16).
+    """
     previous = previous_night(con, as_of)
     if previous is None:
         return None, []
@@ -195,10 +202,11 @@ def indicator_drops(con, as_of: dt.date, margin: float, min_denominator: int) ->
          and p.scope_level = c.scope_level and p.scope_code = c.scope_code
         where c.as_of = ? and c.scope_level in ('province', 'commune')
           and (p.rate - c.rate) > ?
-          and (c.scope_level = 'province' or c.denominator >= ?)
+          and (c.scope_level = 'province'
+               or (c.denominator >= ? and p.rate / 100 * c.denominator - c.numerator >= ? - 1e-9))
         order by c.scope_level desc, drop_pp desc, c.indicator_code, c.scope_code
         """,
-        [previous, as_of, margin, min_denominator],
+        [previous, as_of, margin, min_denominator, min_records_lost],
     ).fetchall()
     return previous, rows
 
@@ -458,7 +466,9 @@ def evaluate(con, as_of: dt.date, config: AlertConfig) -> list[Alert]:
     """Every rule for the night, in order of severity (the failed-run alert is sent by `notify_failed_night`)."""
     alerts = unreachable_alerts(unreachable_rows(con, as_of), as_of)
     alerts += stale_alerts(freshness_rows(con, as_of, config.freshness_hours), as_of)
-    previous, drops = indicator_drops(con, as_of, config.indicator_drop_pp, config.min_denominator)
+    previous, drops = indicator_drops(
+        con, as_of, config.indicator_drop_pp, config.min_denominator, config.min_records_lost
+    )
     alerts += indicator_drop_alerts(drops, as_of, previous, config.indicator_drop_pp, indicator_labels(con))
     previous, jumps = quarantine_jumps(con, as_of, config.quarantine_jump_pp)
     alerts += quarantine_alerts(jumps, as_of, previous, config.quarantine_jump_pp)

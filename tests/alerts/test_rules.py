@@ -83,6 +83,32 @@ def test_indicator_drop_past_the_margin_alerts_below_it_does_not(warehouse):
     assert indicator_drops(w.con, NIGHT, 12.0, 20)[1] == []
 
 
+def test_commune_drop_of_a_few_records_is_not_an_alert(warehouse):
+    w = warehouse
+    for night in (BEFORE, NIGHT):
+        w.night(night)
+    # 50 records: -4 pp is 2 records; 400 records: -2.5 pp is 10; 400 records, more of them: -2.5 pp is 11
+    w.indicator(BEFORE, "social_song", 90.0, "00004", "commune", 50)
+    w.indicator(NIGHT, "social_song", 86.0, "00004", "commune", 50)
+    w.indicator(BEFORE, "social_song", 90.0, "00008", "commune", 400)
+    w.indicator(NIGHT, "social_song", 87.5, "00008", "commune", 400)
+    w.indicator(BEFORE, "social_song", 90.0, "00010", "commune", 400)
+    w.indicator(NIGHT, "social_song", 87.5, "00010", "commune", 440)  # new records that are not "song"
+    default = _config()
+    assert default.min_records_lost == 5
+    drop_pp, denominator, lost = default.indicator_drop_pp, default.min_denominator, default.min_records_lost
+    rows = indicator_drops(w.con, NIGHT, drop_pp, denominator, lost)[1]
+    assert sorted(row[1] for row in rows) == ["00008", "00010"]
+    assert sorted(row[1] for row in indicator_drops(w.con, NIGHT, 2.0, 20, 11)[1]) == ["00010"]
+    assert len(indicator_drops(w.con, NIGHT, 2.0, 20, 0)[1]) == 3  # 0: every drop past the margin
+    # the whole evaluation takes the setting from the environment
+    quiet = _config(DOISOAT_ALERT_MIN_RECORDS_LOST="50")
+    assert not [a for a in evaluate(w.con, NIGHT, quiet) if a.kind == "indicator_drop_communes"]
+    assert [a.counts for a in evaluate(w.con, NIGHT, default) if a.kind == "indicator_drop_communes"] == [
+        {"communes": 2, "drops": 2}
+    ]
+
+
 def test_indicator_drop_compares_with_the_last_committed_night(warehouse):
     w = warehouse
     failed = NIGHT - dt.timedelta(days=1)
