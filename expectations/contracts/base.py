@@ -64,6 +64,10 @@ class TableContract:
     # The column recording each row's last change (SOURCES.md), which drives incremental extraction; None
     # when the table has none (its changes are found by comparing key and row hash).
     update_column: str | None = None
+    # dbt's staging keeps one normalisation per version of this table's rows, addressed by the row hash `_hash`
+    # (a `<model>_versions` model; tests/ingest/test_compare_by_value.py checks the two agree). Only such tables,
+    # and a table with no key (whose `_key` is built from the hash), pay for hashing every row they insert.
+    versioned: bool = False
 
     @property
     def raw_name(self) -> str:
@@ -121,11 +125,16 @@ class TableContract:
 
 
 def contract(
-    source: str, table: str, columns: str, key: str | None = None, updated: str | None = None
+    source: str,
+    table: str,
+    columns: str,
+    key: str | None = None,
+    updated: str | None = None,
+    versioned: bool = False,
 ) -> TableContract:
     """Build a contract from a compact 'name TYPE, name TYPE' list."""
     pairs = tuple(tuple(part.split()) for part in columns.split(","))
-    return TableContract(source, table, tuple((n.strip(), t.strip()) for n, t in pairs), key, updated)
+    return TableContract(source, table, tuple((n.strip(), t.strip()) for n, t in pairs), key, updated, versioned)
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ CONTRACTS = (
         "ngay_ra_soat VARCHAR, cap_nhat VARCHAR",
         key="ma_tre",
         updated="cap_nhat",
+        versioned=True,
     ),
 )
 

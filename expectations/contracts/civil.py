@@ -12,6 +12,7 @@ CONTRACTS = (
         "trang_thai_so_hoa VARCHAR, cap_nhat_luc VARCHAR",
         key="id",
         updated="cap_nhat_luc",
+        versioned=True,
     ),
 )
 

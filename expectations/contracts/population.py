@@ -11,6 +11,7 @@ CONTRACTS = (
         "father_id VARCHAR, mother_id VARCHAR, status VARCHAR, death_date VARCHAR, updated_at TIMESTAMP",
         key="personal_id",
         updated="updated_at",
+        versioned=True,
     ),
     contract(
         "population",

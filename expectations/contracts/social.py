@@ -11,6 +11,7 @@ CONTRACTS = (
         "BANK_ACCOUNT VARCHAR, MONTHLY_AMOUNT INTEGER, STATUS VARCHAR, UPDATED_AT TIMESTAMP",
         key="BENEFICIARY_ID",
         updated="UPDATED_AT",
+        versioned=True,
     ),
     contract(
         "social",

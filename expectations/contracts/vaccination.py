@@ -10,6 +10,7 @@ CONTRACTS = (
         "dien_thoai VARCHAR, ma_xa VARCHAR, ma_xa_cu VARCHAR, ngay_cap_nhat VARCHAR",
         key="ma_doi_tuong",
         updated="ngay_cap_nhat",
+        versioned=True,
     ),
     contract(
         "vaccination",
