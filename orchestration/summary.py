@@ -25,30 +25,38 @@ def below_target(con, as_of: dt.date) -> tuple[list[tuple[str, float | None, flo
 
 
 def quarantine_lines(con, as_of: dt.date) -> list[str]:
-    """Tonight's quarantined source rows, per source, table, column and disposition (counts only)."""
+    """Tonight's quarantined source rows (a row once, however many of its values were bad), then the quarantine
+    entries per source, table, column and disposition: counts only."""
     if not table_exists(con, "raw", "_quarantine"):
         return []
-    rows = con.execute(
+    row_of = "source || '.' || table_name || '#' || coalesce(source_record_id, record_key, row_json, '')"
+    per_disposition = dict(
+        con.execute(
+            f"select disposition, count(distinct {row_of}) from raw._quarantine where _as_of = ? group by 1",
+            [as_of],
+        ).fetchall()
+    )
+    if not per_disposition:
+        return ["rows quarantined tonight: 0"]
+    rejected = per_disposition.get("rejected", 0)
+    loaded = sum(per_disposition.values()) - rejected
+    lines = [
+        f"rows quarantined tonight: {loaded + rejected:,} ({loaded:,} loaded with their bad values emptied or"
+        f" repaired, {rejected:,} rejected whole; the reasons are in raw._quarantine;"
+        " rejected rows are ROW_REJECTED findings)"
+    ]
+    groups = con.execute(
         "select source, table_name, coalesce(column_name, '(row)'), disposition, count(*) from raw._quarantine"
         " where _as_of = ? group by all order by 5 desc, 1, 2, 3, 4",
         [as_of],
     ).fetchall()
-    if not rows:
-        return ["rows quarantined tonight: 0"]
-    loaded = sum(n for *_, disposition, n in rows if disposition == "loaded")
-    rejected = sum(n for *_, disposition, n in rows if disposition != "loaded")
-    lines = [
-        f"rows quarantined tonight: {loaded + rejected:,} ({loaded:,} loaded with the bad value emptied or"
-        f" repaired, {rejected:,} rejected whole; the reasons are in raw._quarantine;"
-        " rejected rows are ROW_REJECTED findings)"
-    ]
-    shown = rows[:8]
+    shown = groups[:8]
     lines += [
         f"  {f'{source}.{table}.{column}':<44} {disposition:<8} {n:>8,}"
         for source, table, column, disposition, n in shown
     ]
-    if len(rows) > len(shown):
-        lines.append(f"  … and {len(rows) - len(shown)} more (source, table, column) groups")
+    if len(groups) > len(shown):
+        lines.append(f"  … and {len(groups) - len(shown)} more (source, table, column) groups")
     return lines
 
 

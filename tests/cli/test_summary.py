@@ -44,15 +44,16 @@ def test_summary_counts_tonights_quarantine_without_values(scratch, tmp_path):
             " source_record_id varchar, disposition varchar)"
         )
         con.execute("delete from raw._quarantine")
-        bad = [
-            ("social", "BENEFICIARY", "dob", "loaded", as_of),
-            ("social", "BENEFICIARY", "dob", "loaded", as_of),
-            ("vaccination", "doi_tuong", None, "rejected", as_of),
-            ("vaccination", "doi_tuong", "ho_ten", "loaded", as_of.replace(day=1)),  # another night
+        bad = [  # (key, column, disposition, night): key 7 has two bad values, one row
+            ("7", "social", "BENEFICIARY", "dob", "loaded", as_of),
+            ("7", "social", "BENEFICIARY", "gender", "loaded", as_of),
+            ("8", "social", "BENEFICIARY", "dob", "loaded", as_of),
+            ("X1", "vaccination", "doi_tuong", None, "rejected", as_of),
+            ("X2", "vaccination", "doi_tuong", "ho_ten", "loaded", as_of.replace(day=1)),  # another night
         ]
         con.executemany(
-            "insert into raw._quarantine (source, table_name, column_name, disposition, _as_of, row_json)"
-            ' values (?, ?, ?, ?, ?, \'{"FULL_NAME": "Nguyễn Văn Một"}\')',
+            "insert into raw._quarantine (source_record_id, source, table_name, column_name, disposition, _as_of,"
+            ' row_json) values (?, ?, ?, ?, ?, ?, \'{"FULL_NAME": "Nguyễn Văn Một"}\')',
             bad,
         )
     lines = night_summary(warehouse, as_of, None, tmp_path / "index.html")
@@ -61,6 +62,7 @@ def test_summary_counts_tonights_quarantine_without_values(scratch, tmp_path):
     assert "1 rejected whole" in text
     dob = next(line for line in lines if "social.BENEFICIARY.dob" in line)
     assert dob.split()[-2:] == ["loaded", "2"]
+    assert next(line for line in lines if "social.BENEFICIARY.gender" in line).split()[-2:] == ["loaded", "1"]
     assert any("vaccination.doi_tuong.(row)" in line and line.split()[-1] == "1" for line in lines)
     assert "ho_ten" not in text and "Nguyễn" not in text
 
