@@ -262,8 +262,7 @@ def apply_versions(con, contract: TableContract, loaded: str, scope: str | None,
     table = history_table(contract)
     columns = ", ".join(contract.raw_columns)
     keyed = contract.key is not None
-    # the hash addresses a version for dbt's staging (versioned tables) or builds a keyless row's key; else NULL
-    row_hash = hash_sql(contract.raw_columns) if contract.versioned or not keyed else "cast(null as varchar)"
+    row_hash = hash_sql(contract.raw_columns) if contract.row_hashed else "cast(null as varchar)"
     new_key = "_key" if keyed else "_hash || '#' || _occ"
     if not con.execute(f"select count(*) from (select 1 from {table} where _valid_to is null limit 1)").fetchone()[0]:
         # No current version (a first night, or a full refresh of it after the undo): every row read is an

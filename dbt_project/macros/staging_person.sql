@@ -19,12 +19,7 @@
         case when ids.id12 is not null then {{ id12_sex('ids.id12') }} end as id_sex
     from (
         select
-            names.* exclude (_name_unaccented, _name_has_diacritics, _family_name, _middle_name, _given_name),
-            names._name_unaccented as name_unaccented,
-            names._name_has_diacritics as name_has_diacritics,
-            names._family_name as family_name,
-            names._middle_name as middle_name,
-            names._given_name as given_name,
+            {{ placed_name_forms('names') }},
             {{ classify_id('names.id_clean', 'names.id_raw') }} as id_kind,
             case
                 when {{ classify_id('names.id_clean', 'names.id_raw') }} in ('id12', 'repaired12')
@@ -37,11 +32,7 @@
                 name_forms.name_norm,
                 {{ id_present('src.id_raw') }} as id_raw_present,
                 {{ clean_id('src.id_raw') }} as id_clean,
-                name_forms.name_unaccented as _name_unaccented,
-                name_forms.name_has_diacritics as _name_has_diacritics,
-                name_forms.family_name as _family_name,
-                name_forms.middle_name as _middle_name,
-                name_forms.given_name as _given_name
+                {{ carried_name_forms('name_forms') }}
             from {{ relation }} as src
             {{ join_name_forms(relation, 'src', 'full_name', 'name_forms') }}
         ) as names
@@ -121,6 +112,29 @@
         as_of
 {%- endmacro %}
 
+
+
+{#-
+  The name forms after name_norm (unaccented, diacritics, the three parts) are carried through a subquery under
+  `_`-prefixed names (carried_name_forms), then placed after the columns computed beside name_norm
+  (placed_name_forms): the versions tables keep the column order they had when these were computed in place.
+-#}
+{% macro carried_name_forms(forms_alias) -%}
+    {%- for column in _name_form_columns() -%}
+        {{ forms_alias }}.{{ column }} as _{{ column }}{{ ",\n" if not loop.last }}
+    {%- endfor -%}
+{%- endmacro %}
+
+{% macro placed_name_forms(alias) -%}
+    {{ alias }}.* exclude (_{{ _name_form_columns() | join(', _') }})
+    {%- for column in _name_form_columns() -%}
+        , {{ alias }}._{{ column }} as {{ column }}
+    {%- endfor -%}
+{%- endmacro %}
+
+{% macro _name_form_columns() -%}
+    {{ return(['name_unaccented', 'name_has_diacritics', 'family_name', 'middle_name', 'given_name']) }}
+{%- endmacro %}
 
 
 {#- `left join` of the normalised forms of `alias.name_column` (macro name_forms) as `forms_alias` -#}

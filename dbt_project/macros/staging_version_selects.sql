@@ -142,12 +142,7 @@
 {#- the master: the name, the partial birth date and the ID decoded; the as-of checks are in the model -#}
 {% macro stg_population__citizen_version(relation) -%}
     select
-        renamed.* exclude (_name_unaccented, _name_has_diacritics, _family_name, _middle_name, _given_name),
-        renamed._name_unaccented as name_unaccented,
-        renamed._name_has_diacritics as name_has_diacritics,
-        renamed._family_name as family_name,
-        renamed._middle_name as middle_name,
-        renamed._given_name as given_name,
+        {{ placed_name_forms('renamed') }},
         -- NULL when there is no legacy ID; false when present but not 9 digits (LEGACY_ID_MALFORMED)
         case when legacy_id9 is not null then {{ regexp_like('legacy_id9', '^[0-9]{9}$') }} end as legacy_id9_valid,
         -- a master key that is not a 12-digit ID is PERSONAL_ID_MALFORMED and links nobody
@@ -175,11 +170,7 @@
             death_date as death_date_raw,
             {{ parse_date('death_date', [fmt_ymd()]) }} as death_date_parsed,
             {{ parse_timestamp('updated_at', fmt_timestamps()) }} as updated_at,
-            name_forms.name_unaccented as _name_unaccented,
-            name_forms.name_has_diacritics as _name_has_diacritics,
-            name_forms.family_name as _family_name,
-            name_forms.middle_name as _middle_name,
-            name_forms.given_name as _given_name
+            {{ carried_name_forms('name_forms') }}
         from {{ relation }} as src
         {{ join_name_forms(relation, 'src', 'full_name', 'name_forms') }}
     ) as renamed

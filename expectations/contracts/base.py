@@ -70,6 +70,12 @@ class TableContract:
     versioned: bool = False
 
     @property
+    def row_hashed(self) -> bool:
+        """Whether ingestion writes each inserted version's `_hash`: read by dbt's staging (versioned), or the
+        base of a keyless row's `_key`. Else the history's `_hash` is NULL."""
+        return self.versioned or self.key is None
+
+    @property
     def raw_name(self) -> str:
         """Name of the table in the warehouse's `raw` schema."""
         return f"{self.source}__{self.table.lower()}"

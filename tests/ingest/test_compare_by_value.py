@@ -39,7 +39,7 @@ def _night(con, url, contract, night):
 
 def _hashes_match_values(con, contract) -> bool:
     """Every version's `_hash` is the md5 of its values (versioned or keyless tables), or NULL (other tables)."""
-    if contract.versioned or contract.key is None:
+    if contract.row_hashed:
         wrong = f"_hash is distinct from {hash_sql(contract.raw_columns)}"
     else:
         wrong = "_hash is not null"
