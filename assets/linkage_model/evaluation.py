@@ -7,7 +7,7 @@ from typing import Any
 
 from .features import holdout_sql, splink_views
 from .model import Thresholds
-from .scoring import neighbours_sql, normalise_sql, score
+from .scoring import neighbours_sql, normalise_sql, pair_presence, score
 
 CURVE_THRESHOLDS = (
     0.05,
@@ -79,12 +79,14 @@ def holdout_evaluation(
     views = splink_views(con, schema, master, holdout, suffix="_holdout")
     candidates = f"{schema}.holdout_candidates"
     score(con, splink_model, *views, candidates, tf_tables=tf_tables)
+    # the presence evidence as the night weighs it, the held-out record's own ID link not counted
+    presence = pair_presence(con, schema, staging, candidates, holdout, f"{schema}.lk_master", own="true_personal_id")
     best = f"{schema}.holdout_best"
     con.execute(
         f"""
         create or replace table {best} as
         select s.record_uid, s.match_probability, s.personal_id = h.true_personal_id as is_correct
-        from ({normalise_sql(candidates)}) as s
+        from ({normalise_sql(candidates, presence=presence)}) as s
         join {holdout} as h on h.unique_id = s.record_uid
         where s.candidate_rank = 1
         """

@@ -177,9 +177,11 @@ def _sector_select(source: str, view: str, staging: str) -> str:
             {none} as spouse_id,
             {none} as spouse_name_norm,
             cast(null as date) as death_date"""
+    # the kind of record a person has at most one of, usually: a civil entry per type, else one per source
+    role = "coalesce(entry_type, source)" if source == "civil" else "source"
     return f"""
         select
-            source, source_record_id, id_kind, id12, id9,
+            source, source_record_id, {role} as role, id_kind, id12, id9,
             name_norm, name_unaccented, family_name, middle_name, given_name,
             birth_date, sex, commune_code, full_name,{mother},{around}
         from {staging}.{view}"""
@@ -195,6 +197,49 @@ def holdout_sql(size: int, staging: str = "staging", sources: tuple[str, ...] = 
     return _records_sql(staging, sources, holdout=size)
 
 
+def id_linked_sql(staging: str = "staging", sources: tuple[str, ...] = tuple(SECTOR_VIEWS)) -> str:
+    """The people an ID links sector records to, per source and role, with how many records (`n`).
+
+    The complement of the residue: the same rule as int_links_deterministic. Read by the linkage's presence
+    evidence (`scoring.presence_sql`): a person who already has a record of the kind is a less likely match for
+    another one.
+    """
+    return f"""
+    with {_resolved_ctes(staging, sources)}
+    select records.source, records.role, coalesce(citizens.personal_id, unique_legacy.personal_id) as personal_id,
+        count(*) as n
+    from records
+    {_RESOLVE_JOINS}
+    where coalesce(citizens.personal_id, unique_legacy.personal_id) is not null
+        and records.source_record_id is not null
+    group by all
+    """
+
+
+# A sector record's own ID resolved against the master: a 12-digit ID the master knows, or a 9-digit CMND only
+# one citizen holds.
+_RESOLVE_JOINS = """left join citizens
+        on records.id_kind in ('id12', 'repaired12') and records.id12 = citizens.personal_id
+    left join unique_legacy
+        on records.id_kind = 'cmnd9' and records.id9 = unique_legacy.legacy_id9"""
+
+
+def _resolved_ctes(staging: str, sources: tuple[str, ...]) -> str:
+    union = "\n        union all".join(_sector_select(s, SECTOR_VIEWS[s], staging) for s in sources)
+    return f"""records as ({union}
+    ),
+    citizens as (
+        select distinct personal_id from {staging}.stg_population__citizen
+    ),
+    unique_legacy as (
+        select legacy_id9, min(personal_id) as personal_id
+        from {staging}.stg_population__citizen
+        where legacy_id9_valid
+        group by legacy_id9
+        having count(distinct personal_id) = 1
+    )"""
+
+
 def _records_sql(staging: str, sources: tuple[str, ...], holdout: int | None) -> str:
     if holdout is None:
         keep = "citizens.personal_id is null and unique_legacy.legacy_id9 is null"
@@ -204,27 +249,12 @@ def _records_sql(staging: str, sources: tuple[str, ...], holdout: int | None) ->
         label = ",\n        id12 as true_personal_id"
         order = "hash(source || ':' || source_record_id), source, source_record_id"
         sample = f"\n    order by {order} limit {int(holdout)}"
-    union = "\n        union all".join(_sector_select(s, SECTOR_VIEWS[s], staging) for s in sources)
     return f"""
-    with records as ({union}
-    ),
-    citizens as (
-        select personal_id from {staging}.stg_population__citizen
-    ),
-    unique_legacy as (
-        select legacy_id9
-        from {staging}.stg_population__citizen
-        where legacy_id9_valid
-        group by legacy_id9
-        having count(distinct personal_id) = 1
-    ),
+    with {_resolved_ctes(staging, sources)},
     residue as (
         select records.*
         from records
-        left join citizens
-            on records.id_kind in ('id12', 'repaired12') and records.id12 = citizens.personal_id
-        left join unique_legacy
-            on records.id_kind = 'cmnd9' and records.id9 = unique_legacy.legacy_id9
+        {_RESOLVE_JOINS}
         where {keep}
             and records.name_norm is not null
             and records.source_record_id is not null
@@ -250,7 +280,8 @@ def _records_sql(staging: str, sources: tuple[str, ...], holdout: int | None) ->
         full_name,
         strftime(birth_date, '%Y-%m-%d') as birth_text,
         source,
-        source_record_id{label}
+        source_record_id,
+        role{label}
     from residue{sample}
     """
 

@@ -31,6 +31,7 @@ from .scoring import (
     level_labels,
     night_parameters,
     normalise_sql,
+    pair_presence,
     scale_commune_u,
     scale_prior,
     score,
@@ -228,8 +229,9 @@ def link_night(
         )
         accepted_cte = f"select * from {decisions} where decision = 'accept' and stands"
         stale_cte = f"select source, source_record_id, personal_id, decision from {decisions} where not stands"
+        presence = pair_presence(con, WORK_SCHEMA, staging, candidates, records, master)
         scored = f"{WORK_SCHEMA}.scored"
-        con.execute(f"create or replace table {scored} as {normalise_sql(candidates, rejected_cte)}")
+        con.execute(f"create or replace table {scored} as {normalise_sql(candidates, rejected_cte, presence)}")
         result.seconds["normalise"] = time.perf_counter() - clock
         clock = time.perf_counter()
         result.rejected_pairs_excluded = con.execute(
@@ -289,6 +291,13 @@ def link_night(
     return result
 
 
+# The presence evidence in words (the review queue's `evidence_other_record`)
+OTHER_RECORD_LABELS = {
+    True: "the candidate already has another record of this kind, linked by ID",
+    False: "the candidate has no other record of this kind linked by ID",
+}
+
+
 def _write_outputs(con, scored, records, master, accepted_cte, stale_cte, thresholds, as_of, labels) -> None:
     """intermediate.linkage_probabilistic (links) and intermediate.linkage_review (the queue), tonight."""
     night = f"date '{as_of.isoformat()}'"
@@ -346,6 +355,10 @@ def _write_outputs(con, scored, records, master, accepted_cte, stale_cte, thresh
             s.candidate_rank,
             s.n_candidates,
             {evidence},
+            case
+                when s.other_records > 0 then '{OTHER_RECORD_LABELS[True]}'
+                when s.other_records = 0 then '{OTHER_RECORD_LABELS[False]}'
+            end as evidence_other_record,
             {night} as as_of,
             md5({fingerprint_sql("r")} || {fingerprint_sql("m")}) as pair_fingerprint,
             stale.decision as previous_decision

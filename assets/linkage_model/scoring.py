@@ -195,17 +195,144 @@ def score(
     return con.execute(f"select count(*) from {out_table}").fetchone()[0]
 
 
+# The presence evidence: whether the candidate already has a record of the kind (source, and a civil entry's
+# type) that an ID links. A person has one such record, seldom two: for a record's true person another
+# ID-linked record of the kind is a duplicate (share `d`, measured on tonight's ID links: the records whose person
+# has two or more), for a namesake it is the sector's coverage of people born that year (share `c`). The pair's
+# odds are multiplied by d / c when it has one and by (1 - d) / (1 - c) when it has none, but only in the
+# direction of "one record per person" (never a boost for having a record, never a penalty for having none).
+PRESENCE_DUPLICATE_FLOOR = 0.005  # the least duplicate share assumed, whatever tonight's ID links show
+PRESENCE_SMOOTHING = 50  # people: a birth year's coverage is shrunk toward the kind's over all years by this many
+PRESENCE_TABLE = "lk_presence"
+
+
+def presence_rates_sql(presence: str, master: str) -> str:
+    """Per (source, role, birth year of the master): `share` (c) and `dup_share` (d) of the presence evidence."""
+    return f"""
+    with groups as (
+        select source, role, count(*) as people, sum(n) as records,
+            coalesce(sum(n) filter (where n >= 2), 0) as records_of_people_with_two
+        from {presence}
+        group by source, role
+    ),
+    people as (
+        select unique_id, min(birth_year) as birth_year from {master} group by unique_id
+    ),
+    years as (
+        select birth_year, count(*) as people from people group by birth_year
+    ),
+    total as (
+        select count(*) as people from people
+    ),
+    linked as (
+        select p.source, p.role, people.birth_year, count(*) as people
+        from {presence} as p
+        join people on people.unique_id = p.personal_id
+        group by all
+    )
+    select
+        g.source,
+        g.role,
+        y.birth_year,
+        (coalesce(l.people, 0) + {PRESENCE_SMOOTHING} * least(g.people / total.people, 1))
+            / (y.people + {PRESENCE_SMOOTHING}) as share,
+        greatest(g.records_of_people_with_two / g.records, {PRESENCE_DUPLICATE_FLOOR}) as dup_share
+    from groups as g
+    cross join years as y
+    cross join total
+    left join linked as l
+        on l.source = g.source and l.role = g.role and l.birth_year is not distinct from y.birth_year
+    """
+
+
+def pair_presence_sql(candidates: str, records: str, presence: str, rates: str, master: str, own: str | None) -> str:
+    """Per candidate pair: `other_records` of the kind the candidate has, and `presence_weight` (bits).
+
+    `own` names the records' column holding the person their own ID links them to (the ID hold-out), whose
+    record is then not counted as another one.
+    """
+    own_record = f"case when r.{own} = c.personal_id then 1 else 0 end" if own else "0"
+    return f"""
+    with pairs as (
+        select c.record_uid, c.personal_id, r.source, r.role, {own_record} as own_record
+        from {candidates} as c
+        join {records} as r on r.unique_id = c.record_uid
+    ),
+    people as (
+        select unique_id, min(birth_year) as birth_year
+        from {master}
+        where unique_id in (select personal_id from pairs)
+        group by unique_id
+    ),
+    counted as (
+        select pairs.record_uid, pairs.personal_id, pairs.source, pairs.role, people.birth_year,
+            coalesce(p.n, 0) - pairs.own_record as other_records
+        from pairs
+        left join {presence} as p
+            on p.source = pairs.source and p.role = pairs.role and p.personal_id = pairs.personal_id
+        left join people on people.unique_id = pairs.personal_id
+    )
+    select
+        counted.record_uid,
+        counted.personal_id,
+        counted.other_records,
+        coalesce(case
+            when counted.other_records > 0 then log2(least(1.0, rates.dup_share / rates.share))
+            else log2(greatest(1.0, (1 - rates.dup_share) / greatest(1 - rates.share, 0.001)))
+        end, 0) as presence_weight
+    from counted
+    left join {rates} as rates
+        on rates.source = counted.source and rates.role = counted.role
+        and rates.birth_year is not distinct from counted.birth_year
+    """
+
+
+def pair_presence(
+    con, schema: str, staging: str, candidates: str, records: str, master: str, own: str | None = None
+) -> str:
+    """Materialise the presence evidence of `candidates` (`<candidates>_presence`); return its name.
+
+    The ID-linked people (`<schema>.lk_presence`) and their rates are built once per work schema.
+    """
+    from .features import id_linked_sql
+
+    presence, rates = f"{schema}.{PRESENCE_TABLE}", f"{schema}.{PRESENCE_TABLE}_rates"
+    database, _, schema_name = schema.rpartition(".")
+    exists = con.execute(
+        "select count(*) from duckdb_tables() where database_name = coalesce(nullif(?, ''), current_database()) "
+        "and schema_name = ? and table_name = ?",
+        [database, schema_name, f"{PRESENCE_TABLE}_rates"],
+    ).fetchone()[0]
+    if not exists:
+        con.execute(f"create or replace table {presence} as {id_linked_sql(staging)}")
+        con.execute(f"create or replace table {rates} as {presence_rates_sql(presence, master)}")
+    out = f"{candidates}_presence"
+    con.execute(
+        f"create or replace table {out} as {pair_presence_sql(candidates, records, presence, rates, master, own)}"
+    )
+    return out
+
+
 def normalise_sql(
     candidates: str,
     decisions_cte: str = "select * from (select null::varchar as source, "
     "null::varchar as source_record_id, null::varchar as personal_id) where false",
+    presence: str | None = None,
 ) -> str:
     """Per-record probabilities under 'a record is at most one master person': o_i / (1 + sum_j o_j).
 
-    `o_i` is a pair's posterior odds (2 ^ match_weight, the model's prior included). A namesake in another
+    `o_i` is a pair's posterior odds (2 ^ match_weight, the model's prior included), times the presence evidence
+    (2 ^ presence_weight, `pair_presence`) where `presence` is given. A namesake in another
     commune thus takes probability away from the right person in proportion to its own evidence; two equally
     good candidates each get less than one half and go to review instead of being linked.
     """
+    if presence is None:
+        presence_join = ""
+        presence_cols = "0.0 as presence_weight, cast(null as bigint) as other_records"
+    else:
+        presence_join = f"""
+        left join {presence} as pp on pp.record_uid = kept.record_uid and pp.personal_id = kept.personal_id"""
+        presence_cols = "coalesce(pp.presence_weight, 0.0) as presence_weight, pp.other_records"
     return f"""
     with candidates as (
         select
@@ -223,14 +350,18 @@ def normalise_sql(
             and candidates.source_record_id = rejected.source_record_id
             and candidates.personal_id = rejected.personal_id
     ),
+    weighed as (
+        select kept.*, {presence_cols}
+        from kept{presence_join}
+    ),
     odds as (
-        select *, pow(2.0, least(match_weight, 60)) as pair_odds from kept
+        select *, pow(2.0, least(match_weight + presence_weight, 60)) as pair_odds from weighed
     )
     select
         *,
         pair_odds / (1 + sum(pair_odds) over (partition by source, source_record_id)) as match_probability,
         row_number() over (
-            partition by source, source_record_id order by match_weight desc, personal_id
+            partition by source, source_record_id order by match_weight + presence_weight desc, personal_id
         ) as candidate_rank,
         count(*) over (partition by source, source_record_id) as n_candidates
     from odds

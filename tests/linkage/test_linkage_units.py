@@ -15,6 +15,7 @@ from assets.linkage_model.model import MODEL_PATH, Thresholds, floor_m_probabili
 from assets.linkage_model.predict import (
     DECISIONS_TABLE,
     LINKS_TABLE,
+    OTHER_RECORD_LABELS,
     REVIEW_TABLE,
     level_labels,
     link_night,
@@ -105,6 +106,30 @@ def test_namesakes_are_never_merged(world):
     ).fetchall()
     assert {p for p, _ in queued} == {"079199000001", "079199000002"}
     assert all(prob < 0.5 for _, prob in queued)
+
+
+def test_the_review_queue_says_which_namesake_already_has_a_record_of_the_kind(world):
+    """Namesake A has a civil record an ID links; the ID-less civil record is weighed toward B."""
+    con, people, _ = world
+    a = people["079199000001"]
+    con.execute(
+        "insert into handmade.records (source, source_record_id, full_name, birth_date, sex, commune_code, id12) "
+        "values ('civil', 'a_registered', ?, ?, ?, ?, ?)",
+        [a.name, a.birth_date, a.sex, a.commune, a.personal_id],
+    )
+    link_night(con, AS_OF, holdout_size=0)
+    queued = con.execute(
+        f"select personal_id, match_probability, evidence_other_record from {REVIEW_TABLE} "
+        "where source_record_id = 'namesake_unknown_commune'"
+    ).fetchall()
+    by_person = {p: (prob, evidence) for p, prob, evidence in queued}
+    # without A's own record both namesakes stand below one half (test_namesakes_are_never_merged)
+    assert by_person["079199000002"][0] > 0.5
+    assert by_person["079199000002"][1] == OTHER_RECORD_LABELS[False]
+    if "079199000001" in by_person:
+        assert by_person["079199000001"][1] == OTHER_RECORD_LABELS[True]
+        assert by_person["079199000001"][0] < by_person["079199000002"][0]
+    assert ("civil", "namesake_unknown_commune") not in links(con)  # still a steward's decision
 
 
 def test_ghost_stays_unlinked(world):

@@ -26,6 +26,7 @@ review as (
         ('evidence_sex', 'varchar'),
         ('evidence_commune', 'varchar'),
         ('evidence_mother', 'varchar'),
+        ('evidence_other_record', 'varchar'),
         ('as_of', 'date'),
     ]) }}
 ),
@@ -60,6 +61,7 @@ final as (
         this_night.evidence_sex,
         this_night.evidence_commune,
         this_night.evidence_mother,
+        this_night.evidence_other_record,
         records.commune_code,
         {{ as_of() }} as as_of
     from this_night
