@@ -195,25 +195,24 @@ def score(
     return con.execute(f"select count(*) from {out_table}").fetchone()[0]
 
 
-# The presence evidence: whether the candidate already has a record of the kind (source, and a civil entry's
-# type) that an ID links. A person has one such record, seldom two: for a record's true person another
-# ID-linked record of the kind is a duplicate (share `d`, measured on tonight's ID links: the records whose person
-# has two or more), for a namesake it is the sector's coverage of people born that year (share `c`). The pair's
-# odds are multiplied by d / c when it has one and by (1 - d) / (1 - c) when it has none, but only in the
-# direction of "one record per person" (never a boost for having a record, never a penalty for having none).
-PRESENCE_DUPLICATE_FLOOR = 0.005  # the least duplicate share assumed, whatever tonight's ID links show
+# The presence evidence: whether the candidate already has a record of the kind (a source; for civil, one entry
+# type) that an ID links. A person has one such record, seldom two. For a record's true person another
+# ID-linked record of the kind is a duplicate: share `d`, measured on tonight's residue itself, among the records
+# the other evidence links beyond doubt (best candidate >= PRESENCE_CONFIDENT without this evidence). For a
+# namesake it is the kind's coverage of people born that year: share `c`. A pair's odds are multiplied by d / c
+# when its candidate has one and by (1 - d) / (1 - c) when not, only ever toward "one record per person" (never a
+# boost for having a record, never a penalty for having none).
+PRESENCE_DUPLICATE_FLOOR = 0.005  # the least duplicate share assumed, whatever tonight's records show
+PRESENCE_CONFIDENT = 0.99  # the records whose duplicate share is measured: linked beyond doubt without it
 PRESENCE_SMOOTHING = 50  # people: a birth year's coverage is shrunk toward the kind's over all years by this many
 PRESENCE_TABLE = "lk_presence"
 
 
 def presence_rates_sql(presence: str, master: str) -> str:
-    """Per (source, role, birth year of the master): `share` (c) and `dup_share` (d) of the presence evidence."""
+    """Per (source, role, birth year of the master): `share` (c), the people an ID links a record of the kind to."""
     return f"""
     with groups as (
-        select source, role, count(*) as people, sum(n) as records,
-            coalesce(sum(n) filter (where n >= 2), 0) as records_of_people_with_two
-        from {presence}
-        group by source, role
+        select source, role, count(*) as people from {presence} group by source, role
     ),
     people as (
         select unique_id, min(birth_year) as birth_year from {master} group by unique_id
@@ -235,8 +234,7 @@ def presence_rates_sql(presence: str, master: str) -> str:
         g.role,
         y.birth_year,
         (coalesce(l.people, 0) + {PRESENCE_SMOOTHING} * least(g.people / total.people, 1))
-            / (y.people + {PRESENCE_SMOOTHING}) as share,
-        greatest(g.records_of_people_with_two / g.records, {PRESENCE_DUPLICATE_FLOOR}) as dup_share
+            / (y.people + {PRESENCE_SMOOTHING}) as share
     from groups as g
     cross join years as y
     cross join total
@@ -245,8 +243,8 @@ def presence_rates_sql(presence: str, master: str) -> str:
     """
 
 
-def pair_presence_sql(candidates: str, records: str, presence: str, rates: str, master: str, own: str | None) -> str:
-    """Per candidate pair: `other_records` of the kind the candidate has, and `presence_weight` (bits).
+def counted_pairs_sql(candidates: str, records: str, presence: str, master: str, own: str | None) -> str:
+    """Per candidate pair: its record's kind, the candidate's birth year and `other_records` of the kind.
 
     `own` names the records' column holding the person their own ID links them to (the ID hold-out), whose
     record is then not counted as another one.
@@ -254,7 +252,7 @@ def pair_presence_sql(candidates: str, records: str, presence: str, rates: str, 
     own_record = f"case when r.{own} = c.personal_id then 1 else 0 end" if own else "0"
     return f"""
     with pairs as (
-        select c.record_uid, c.personal_id, r.source, r.role, {own_record} as own_record
+        select c.record_uid, c.personal_id, c.match_weight, r.source, r.role, {own_record} as own_record
         from {candidates} as c
         join {records} as r on r.unique_id = c.record_uid
     ),
@@ -263,27 +261,53 @@ def pair_presence_sql(candidates: str, records: str, presence: str, rates: str, 
         from {master}
         where unique_id in (select personal_id from pairs)
         group by unique_id
-    ),
-    counted as (
-        select pairs.record_uid, pairs.personal_id, pairs.source, pairs.role, people.birth_year,
-            coalesce(p.n, 0) - pairs.own_record as other_records
-        from pairs
-        left join {presence} as p
-            on p.source = pairs.source and p.role = pairs.role and p.personal_id = pairs.personal_id
-        left join people on people.unique_id = pairs.personal_id
     )
+    select pairs.record_uid, pairs.personal_id, pairs.match_weight, pairs.source, pairs.role, people.birth_year,
+        coalesce(p.n, 0) - pairs.own_record as other_records
+    from pairs
+    left join {presence} as p
+        on p.source = pairs.source and p.role = pairs.role and p.personal_id = pairs.personal_id
+    left join people on people.unique_id = pairs.personal_id
+    """
+
+
+def duplicate_share_sql(counted: str) -> str:
+    """Per (source, role): `dup_share` (d), the records linked beyond doubt whose person has another of the kind."""
+    return f"""
+    with per_record as (
+        select
+            record_uid,
+            any_value(source) as source,
+            any_value(role) as role,
+            arg_max(other_records, match_weight) as best_other_records,
+            pow(2.0, least(max(match_weight), 60)) / (1 + sum(pow(2.0, least(match_weight, 60)))) as best_probability
+        from {counted}
+        group by record_uid
+    )
+    select source, role, count(*) as confident_records,
+        greatest(avg(case when best_other_records > 0 then 1.0 else 0.0 end), {PRESENCE_DUPLICATE_FLOOR}) as dup_share
+    from per_record
+    where best_probability >= {PRESENCE_CONFIDENT}
+    group by source, role
+    """
+
+
+def presence_weight_sql(counted: str, rates: str, duplicates: str) -> str:
+    """Per candidate pair: `other_records` and `presence_weight`, the evidence in bits (0 where not measured)."""
+    return f"""
     select
-        counted.record_uid,
-        counted.personal_id,
-        counted.other_records,
+        c.record_uid,
+        c.personal_id,
+        c.other_records,
         coalesce(case
-            when counted.other_records > 0 then log2(least(1.0, rates.dup_share / rates.share))
-            else log2(greatest(1.0, (1 - rates.dup_share) / greatest(1 - rates.share, 0.001)))
+            when c.other_records > 0 then log2(least(1.0, d.dup_share / r.share))
+            else log2(greatest(1.0, (1 - d.dup_share) / greatest(1 - r.share, 0.001)))
         end, 0) as presence_weight
-    from counted
-    left join {rates} as rates
-        on rates.source = counted.source and rates.role = counted.role
-        and rates.birth_year is not distinct from counted.birth_year
+    from {counted} as c
+    left join {rates} as r
+        on r.source = c.source and r.role = c.role and r.birth_year is not distinct from c.birth_year
+    left join {duplicates} as d
+        on d.source = c.source and d.role = c.role
     """
 
 
@@ -292,24 +316,29 @@ def pair_presence(
 ) -> str:
     """Materialise the presence evidence of `candidates` (`<candidates>_presence`); return its name.
 
-    The ID-linked people (`<schema>.lk_presence`) and their rates are built once per work schema.
+    The ID-linked people (`<schema>.lk_presence`), their coverage and the duplicate share are measured once per
+    work schema, on its first call: the night's residue (the ID hold-out, scored later, reuses them).
     """
     from .features import id_linked_sql
 
-    presence, rates = f"{schema}.{PRESENCE_TABLE}", f"{schema}.{PRESENCE_TABLE}_rates"
+    presence = f"{schema}.{PRESENCE_TABLE}"
+    rates, duplicates = f"{presence}_rates", f"{presence}_duplicates"
     database, _, schema_name = schema.rpartition(".")
-    exists = con.execute(
+    measured = con.execute(
         "select count(*) from duckdb_tables() where database_name = coalesce(nullif(?, ''), current_database()) "
         "and schema_name = ? and table_name = ?",
-        [database, schema_name, f"{PRESENCE_TABLE}_rates"],
+        [database, schema_name, f"{PRESENCE_TABLE}_duplicates"],
     ).fetchone()[0]
-    if not exists:
+    if not measured:
         con.execute(f"create or replace table {presence} as {id_linked_sql(staging)}")
         con.execute(f"create or replace table {rates} as {presence_rates_sql(presence, master)}")
+    counted = f"{candidates}_counted"
+    con.execute(f"create or replace table {counted} as {counted_pairs_sql(candidates, records, presence, master, own)}")
+    if not measured:
+        con.execute(f"create or replace table {duplicates} as {duplicate_share_sql(counted)}")
     out = f"{candidates}_presence"
-    con.execute(
-        f"create or replace table {out} as {pair_presence_sql(candidates, records, presence, rates, master, own)}"
-    )
+    con.execute(f"create or replace table {out} as {presence_weight_sql(counted, rates, duplicates)}")
+    con.execute(f"drop table {counted}")
     return out
 
 

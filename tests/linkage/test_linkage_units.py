@@ -112,11 +112,16 @@ def test_the_review_queue_says_which_namesake_already_has_a_record_of_the_kind(w
     """Namesake A has a civil record an ID links; the ID-less civil record is weighed toward B."""
     con, people, _ = world
     a = people["079199000001"]
-    con.execute(
-        "insert into handmade.records (source, source_record_id, full_name, birth_date, sex, commune_code, id12) "
-        "values ('civil', 'a_registered', ?, ?, ?, ?, ?)",
-        [a.name, a.birth_date, a.sex, a.commune, a.personal_id],
+    insert = (
+        "insert into handmade.records (source, source_record_id, full_name, birth_date, sex, commune_code, id12, "
+        "entry_type) values ('civil', ?, ?, ?, ?, ?, ?, ?)"
     )
+    con.execute(insert, ["a_registered", a.name, a.birth_date, a.sex, a.commune, a.personal_id, None])
+    # the duplicate share is measured on the civil records linked beyond doubt: ten people's only civil record
+    # (namesake_a, A's second, becomes another kind of entry)
+    for i, p in enumerate(list(people.values())[200:210]):
+        con.execute(insert, [f"c{i}", p.name, p.birth_date, p.sex, p.commune, None, None])
+    con.execute("update handmade.records set entry_type = 'KET_HON' where source_record_id = 'namesake_a'")
     link_night(con, AS_OF, holdout_size=0)
     queued = con.execute(
         f"select personal_id, match_probability, evidence_other_record from {REVIEW_TABLE} "
