@@ -146,6 +146,10 @@ def linkage_probabilistic(
                 "holdout_measured_on": result.holdout_as_of,
             }
         )
+    # the presence evidence's duplicate share per kind of record (numbers only)
+    metadata.update(
+        {f"duplicate_share_{kind.replace('/', '_').lower()}": d for kind, d in result.duplicate_share.items()}
+    )
     for chart in result.charts:
         metadata[f"chart_{Path(chart).stem}"] = dg.MetadataValue.path(chart)
     return dg.MaterializeResult(metadata=metadata)

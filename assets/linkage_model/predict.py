@@ -23,6 +23,7 @@ from .review import (
 )
 from .scoring import (
     COMPARISON_NAMES,
+    PRESENCE_TABLE,
     WORK_SCHEMA,
     base_night,
     close_work,
@@ -62,6 +63,9 @@ class LinkageResult:
     seconds: dict[str, float] = field(default_factory=dict)
     thresholds: Thresholds = field(default_factory=Thresholds)
     holdout: dict[str, Any] = field(default_factory=dict)
+    # the presence evidence's duplicate share d per kind of record ("vaccination", "civil/KHAI_SINH"), measured
+    # tonight on the records linked beyond doubt without it
+    duplicate_share: dict[str, float] = field(default_factory=dict)
     charts: list[str] = field(default_factory=list)
     # the kept state (with a run id): tonight's pairs = the base night's unchanged ones + what was rescored
     incremental: bool = False
@@ -230,6 +234,12 @@ def link_night(
         accepted_cte = f"select * from {decisions} where decision = 'accept' and stands"
         stale_cte = f"select source, source_record_id, personal_id, decision from {decisions} where not stands"
         presence = pair_presence(con, WORK_SCHEMA, staging, candidates, records, master)
+        result.duplicate_share = {
+            (source if role == source else f"{source}/{role}"): round(float(share), 6)
+            for source, role, share in con.execute(
+                f"select source, role, dup_share from {WORK_SCHEMA}.{PRESENCE_TABLE}_duplicates order by all"
+            ).fetchall()
+        }
         scored = f"{WORK_SCHEMA}.scored"
         con.execute(f"create or replace table {scored} as {normalise_sql(candidates, rejected_cte, presence)}")
         result.seconds["normalise"] = time.perf_counter() - clock
