@@ -201,7 +201,7 @@ def id_linked_sql(staging: str = "staging", sources: tuple[str, ...] = tuple(SEC
     """The people an ID links sector records to, per source and role, with how many records (`n`).
 
     The complement of the residue: the same rule as int_links_deterministic. Read by the linkage's presence
-    evidence (`scoring.presence_sql`): a person who already has a record of the kind is a less likely match for
+    evidence (`scoring.pair_presence`): a person who already has a record of the kind is a less likely match for
     another one.
     """
     return f"""
