@@ -47,19 +47,106 @@ create table if not exists {QUEUE_HISTORY} (
 );
 """
 
-# The workbook's columns: (header, width). The first ones are what an import reads back.
+# The workbook's columns an import reads back, and the steward's inputs.
 KEY_COLUMNS = ("as_of", "source", "source_record_id", "candidate_personal_id")
 INPUT_COLUMNS = ("decision", "reviewer", "note")
-SIDE_FIELDS = (
-    ("name", "Họ tên / name"),
-    ("birth_date", "Ngày sinh / birth date"),
-    ("sex", "Giới tính / sex"),
-    ("commune_code", "Xã / commune"),
-    ("mother", "Mẹ / mother"),
-    ("father", "Cha / father"),
-    ("spouse", "Vợ/chồng / spouse"),
-    ("death_date", "Ngày mất / death"),
-)
+
+# Headers are Vietnamese first, then the column's name: "Họ tên / record_name". An import reads the part after
+# the last " / " (a header without one as it is, so workbooks written before still import).
+SIDE_FIELDS = {
+    "name": "Họ tên",
+    "birth_date": "Ngày sinh",
+    "sex": "Giới tính",
+    "commune_code": "Mã xã",
+    "mother": "Mẹ",
+    "father": "Cha",
+    "spouse": "Vợ/chồng",
+    "death_date": "Ngày mất",
+}
+HEADERS_VI = {
+    "as_of": "Đêm đối soát",
+    "source": "Nguồn",
+    "source_record_id": "Mã hồ sơ",
+    "candidate_personal_id": "Số định danh đề xuất",
+    "match_probability": "Xác suất khớp",
+    "candidate_rank": "Thứ hạng đề xuất",
+    "n_candidates": "Số người đề xuất",
+    "previous_decision": "Quyết định trước (hồ sơ đã thay đổi)",
+    **{f"record_{k}": f"Hồ sơ: {v}" for k, v in SIDE_FIELDS.items()},
+    **{f"candidate_{k}": f"Người đề xuất: {v}" for k, v in SIDE_FIELDS.items()},
+    "evidence_family_name": "So sánh họ",
+    "evidence_middle_name": "So sánh tên đệm",
+    "evidence_given_name": "So sánh tên",
+    "evidence_birth_date": "So sánh ngày sinh",
+    "evidence_sex": "So sánh giới tính",
+    "evidence_commune": "So sánh xã",
+    "evidence_mother": "So sánh mẹ",
+    "evidence_father": "So sánh cha",
+    "evidence_spouse": "So sánh vợ/chồng",
+    "evidence_death": "So sánh ngày mất",
+    "evidence_other_record": "Hồ sơ khác cùng loại",
+    "decision": "Quyết định: accept = đúng người, reject = không phải, unsure = chưa rõ",
+    "reviewer": "Người duyệt",
+    "note": "Ghi chú",
+}
+# The evidence in words, Vietnamese first (the model's level labels and the presence evidence's, in English)
+EVIDENCE_VI = {
+    "missing on a side": "thiếu ở một bên",
+    "different": "khác",
+    "same": "giống",
+    "exact (accented)": "giống hệt (có dấu)",
+    "exact without accents": "giống khi bỏ dấu",
+    "similar (Jaro-Winkler >= 0.9)": "gần giống (Jaro-Winkler ≥ 0.9)",
+    "same day": "cùng ngày",
+    "same month (month precision)": "cùng tháng (chỉ biết tháng)",
+    "same year (year precision)": "cùng năm (chỉ biết năm)",
+    "one digit off, or day and month swapped": "lệch một chữ số, hoặc đảo ngày và tháng",
+    "within a year": "cách nhau không quá một năm",
+    "same mother ID": "cùng số định danh của mẹ",
+    "same mother name": "cùng tên mẹ",
+    "similar mother name": "tên mẹ gần giống",
+    "same father name": "cùng tên cha",
+    "similar father name": "tên cha gần giống",
+    "same spouse ID": "cùng số định danh vợ/chồng",
+    "same spouse name": "cùng tên vợ/chồng",
+    "similar spouse name": "tên vợ/chồng gần giống",
+    "same date of death": "cùng ngày mất",
+    "within a month": "cách nhau không quá một tháng",
+    "the candidate already has another record of this kind, linked by ID": (
+        "người đề xuất đã có một hồ sơ khác cùng loại, khớp theo số định danh"
+    ),
+    "the candidate has no other record of this kind linked by ID": (
+        "người đề xuất chưa có hồ sơ nào khác cùng loại khớp theo số định danh"
+    ),
+}
+
+
+def header_of(column: str) -> str:
+    """The workbook's header of `column`: Vietnamese first where there is a translation."""
+    return f"{HEADERS_VI[column]} / {column}" if column in HEADERS_VI else column
+
+
+def column_of(header) -> str:
+    """The column a workbook header stands for (the inverse of header_of)."""
+    return str(header).strip().rsplit(" / ", 1)[-1].strip()
+
+
+def _evidence_in_both_languages(table):
+    """The table with its evidence columns in words "Vietnamese / English", one translation per distinct value."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    for i, name in enumerate(table.column_names):
+        if not name.startswith("evidence_"):
+            continue
+        encoded = pc.dictionary_encode(table.column(i)).combine_chunks()
+        words = [
+            None if w is None else (f"{EVIDENCE_VI[w]} / {w}" if w in EVIDENCE_VI else w)
+            for w in encoded.dictionary.to_pylist()
+        ]
+        both = pa.DictionaryArray.from_arrays(encoded.indices, pa.array(words, pa.string())).cast(pa.string())
+        table = table.set_column(i, name, both)
+    return table
 
 
 class ReviewError(ValueError):
@@ -227,7 +314,7 @@ def read_workbook(path: Path | str) -> tuple[dt.date | None, list[Decision]]:
             header = next(rows, None)
             if not header:
                 continue
-            index = {str(h).strip(): i for i, h in enumerate(header) if h is not None}
+            index = {column_of(h): i for i, h in enumerate(header) if h is not None}
             needed = [c for c in (*KEY_COLUMNS, *INPUT_COLUMNS) if c not in index]
             if needed:
                 raise ReviewError([f"sheet {sheet.title}: missing column(s) {', '.join(needed)}"])
@@ -310,6 +397,7 @@ def write_workbooks(con, records: str, master: str, out_dir: Path) -> list[Path]
         old.unlink()
     if table.num_rows == 0:
         return []
+    table = _evidence_in_both_languages(table)
     columns = [c for c in table.column_names if c != "route_commune"]
     headers = [*columns, *INPUT_COLUMNS]
     data = table.to_pydict()
@@ -325,7 +413,7 @@ def write_workbooks(con, records: str, master: str, out_dir: Path) -> list[Path]
         sheet = book.add_worksheet("review")
         bold = book.add_format({"bold": True, "bg_color": "#DDEBF7", "text_wrap": True})
         decide = book.add_format({"bg_color": "#FFF2CC"})
-        sheet.write_row(0, 0, headers, bold)
+        sheet.write_row(0, 0, [header_of(h) for h in headers], bold)
         for j, name in enumerate(columns):
             values = data[name][start:end]
             values = [v.isoformat() if isinstance(v, dt.date) else v for v in values]

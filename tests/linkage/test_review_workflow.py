@@ -9,7 +9,7 @@ import pytest
 from openpyxl import load_workbook
 
 from assets.linkage_model.predict import DECISIONS_TABLE, LINKS_TABLE, REVIEW_TABLE, link_night
-from assets.linkage_model.review import ReviewError, import_workbook
+from assets.linkage_model.review import EVIDENCE_VI, ReviewError, column_of, import_workbook
 from tests.linkage.handmade import COMMUNES, Person, load, people, record_of
 
 AS_OF = dt.date(2026, 11, 25)
@@ -42,8 +42,7 @@ def _fill(path, choices: dict[str, tuple[str, str]], edit=None) -> None:
     """Write decision and reviewer into the rows whose candidate is a key of `choices`."""
     book = load_workbook(path)
     sheet = book.active
-    header = [c.value for c in sheet[1]]
-    col = {name: header.index(name) + 1 for name in header}
+    col = {column_of(c.value): i for i, c in enumerate(sheet[1], start=1)}
     for r in range(2, sheet.max_row + 1):
         person = sheet.cell(r, col["candidate_personal_id"]).value
         if person in choices:
@@ -73,7 +72,11 @@ def test_a_filled_workbook_changes_the_next_nights_links(world):
     ], "one workbook per commune of the record (no commune: 'unknown')"
     path = out / "review_unknown.xlsx"
     header = [c.value for c in load_workbook(path).active[1]]
-    assert {"record_name", "candidate_name", "record_birth_date", "candidate_birth_date", "decision"} <= set(header)
+    assert {"record_name", "candidate_name", "record_birth_date", "candidate_birth_date", "decision"} <= {
+        column_of(h) for h in header
+    }
+    # Vietnamese first: "Hồ sơ: Họ tên / record_name"
+    assert "Hồ sơ: Họ tên / record_name" in header and header[-3].startswith("Quyết định")
     _fill(path, {A: ("reject", "steward-1"), B: ("accept", "steward-1")})
     assert import_workbook(con, path) == {"accept": 1, "reject": 1, "unsure": 0}
     kept = con.execute(f"select decided_by, source_file, queue_as_of from {DECISIONS_TABLE}").fetchall()
@@ -82,6 +85,27 @@ def test_a_filled_workbook_changes_the_next_nights_links(world):
     _night(con, tmp_path, 1)
     assert _links(con)["no_commune"] == (B, "review_accepted")
     assert con.execute(f"select count(*) from {REVIEW_TABLE} where source_record_id = 'no_commune'").fetchone() == (0,)
+
+
+def test_the_workbook_speaks_vietnamese_first_and_one_with_plain_headers_still_imports(world):
+    con, tmp_path = world
+    _, out = _night(con, tmp_path, 0)
+    path = out / "review_unknown.xlsx"
+    sheet = load_workbook(path).active
+    col = {column_of(c.value): i for i, c in enumerate(sheet[1], start=1)}
+    evidence = [sheet.cell(r, col["evidence_given_name"]).value for r in range(2, sheet.max_row + 1)]
+    assert evidence and all(
+        e.endswith(" / " + english) and e.startswith(EVIDENCE_VI[english])
+        for e in evidence
+        for english in [e.rsplit(" / ", 1)[-1]]
+    )
+    # a workbook written before the Vietnamese headers (the column names alone) is read the same
+    book = load_workbook(path)
+    for cell in book.active[1]:
+        cell.value = column_of(cell.value)
+    book.save(path)
+    _fill(path, {B: ("accept", "steward-1")})
+    assert import_workbook(con, path) == {"accept": 1, "reject": 0, "unsure": 0}
 
 
 def test_a_workbook_with_errors_is_refused_whole(world):
