@@ -146,10 +146,11 @@ def linkage_probabilistic(
                 "holdout_measured_on": result.holdout_as_of,
             }
         )
-    # the presence evidence's duplicate share per kind of record (numbers only)
+    # the presence evidence's duplicate share per kind of record, the corroboration's bits per source (numbers)
     metadata.update(
         {f"duplicate_share_{kind.replace('/', '_').lower()}": d for kind, d in result.duplicate_share.items()}
     )
+    metadata.update({f"corroboration_bits_{source}": bits for source, bits in result.corroboration_bits.items()})
     for chart in result.charts:
         metadata[f"chart_{Path(chart).stem}"] = dg.MetadataValue.path(chart)
     return dg.MaterializeResult(metadata=metadata)

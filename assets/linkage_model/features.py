@@ -198,16 +198,16 @@ def holdout_sql(size: int, staging: str = "staging", sources: tuple[str, ...] = 
 
 
 def id_linked_sql(staging: str = "staging", sources: tuple[str, ...] = tuple(SECTOR_VIEWS)) -> str:
-    """The people an ID links sector records to, per source and role, with how many records (`n`).
+    """The people an ID links sector records to, per source, role and the records' commune, with how many (`n`).
 
-    The complement of the residue: the same rule as int_links_deterministic. Read by the linkage's presence
-    evidence (`scoring.pair_presence`): a person who already has a record of the kind is a less likely match for
-    another one.
+    The complement of the residue: the same rule as int_links_deterministic. Read by the linkage's presence and
+    corroboration evidence (`scoring.pair_presence`): a person who already has a record of the kind is a less
+    likely match for another one; one whose record elsewhere is in the record's commune a likelier one.
     """
     return f"""
     with {_resolved_ctes(staging, sources)}
     select records.source, records.role, coalesce(citizens.personal_id, unique_legacy.personal_id) as personal_id,
-        count(*) as n
+        records.commune_code, count(*) as n
     from records
     {_RESOLVE_JOINS}
     where coalesce(citizens.personal_id, unique_legacy.personal_id) is not null

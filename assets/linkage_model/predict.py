@@ -66,6 +66,8 @@ class LinkageResult:
     # the presence evidence's duplicate share d per kind of record ("vaccination", "civil/KHAI_SINH"), measured
     # tonight on the records linked beyond doubt without it
     duplicate_share: dict[str, float] = field(default_factory=dict)
+    # the corroboration evidence's bits per source (log2 q / u), where tonight's confident movers measured it
+    corroboration_bits: dict[str, float] = field(default_factory=dict)
     charts: list[str] = field(default_factory=list)
     # the kept state (with a run id): tonight's pairs = the base night's unchanged ones + what was rescored
     incremental: bool = False
@@ -240,6 +242,13 @@ def link_night(
                 f"select source, role, dup_share from {WORK_SCHEMA}.{PRESENCE_TABLE}_duplicates order by all"
             ).fetchall()
         }
+        result.corroboration_bits = {
+            source: round(float(bits), 3)
+            for source, bits in con.execute(
+                f"select source, log2(greatest(1.0, q / u)) from {WORK_SCHEMA}.{PRESENCE_TABLE}_corroboration "
+                "order by all"
+            ).fetchall()
+        }
         scored = f"{WORK_SCHEMA}.scored"
         con.execute(f"create or replace table {scored} as {normalise_sql(candidates, rejected_cte, presence)}")
         result.seconds["normalise"] = time.perf_counter() - clock
@@ -301,11 +310,13 @@ def link_night(
     return result
 
 
-# The presence evidence in words (the review queue's `evidence_other_record`)
+# The presence and corroboration evidence in words (the review queue's `evidence_other_record`,
+# `evidence_commune_elsewhere`)
 OTHER_RECORD_LABELS = {
     True: "the candidate already has another record of this kind, linked by ID",
     False: "the candidate has no other record of this kind linked by ID",
 }
+COMMUNE_ELSEWHERE_LABEL = "another source's record of the candidate, linked by ID, is in the record's commune"
 
 
 def _write_outputs(con, scored, records, master, accepted_cte, stale_cte, thresholds, as_of, labels) -> None:
@@ -369,6 +380,8 @@ def _write_outputs(con, scored, records, master, accepted_cte, stale_cte, thresh
                 when s.other_records > 0 then '{OTHER_RECORD_LABELS[True]}'
                 when s.other_records = 0 then '{OTHER_RECORD_LABELS[False]}'
             end as evidence_other_record,
+            case when s.corroborated then '{COMMUNE_ELSEWHERE_LABEL.replace("'", "''")}' end
+                as evidence_commune_elsewhere,
             {night} as as_of,
             md5({fingerprint_sql("r")} || {fingerprint_sql("m")}) as pair_fingerprint,
             stale.decision as previous_decision

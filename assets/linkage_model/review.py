@@ -85,6 +85,7 @@ HEADERS_VI = {
     "evidence_spouse": "So sánh vợ/chồng",
     "evidence_death": "So sánh ngày mất",
     "evidence_other_record": "Hồ sơ khác cùng loại",
+    "evidence_commune_elsewhere": "Xã của hồ sơ, theo nguồn khác",
     "decision": "Quyết định: accept = đúng người, reject = không phải, unsure = chưa rõ",
     "reviewer": "Người duyệt",
     "note": "Ghi chú",
@@ -117,6 +118,9 @@ EVIDENCE_VI = {
     ),
     "the candidate has no other record of this kind linked by ID": (
         "người đề xuất chưa có hồ sơ nào khác cùng loại khớp theo số định danh"
+    ),
+    "another source's record of the candidate, linked by ID, is in the record's commune": (
+        "một hồ sơ của người đề xuất ở nguồn khác, khớp theo số định danh, cũng ở xã của hồ sơ này"
     ),
 }
 

@@ -243,16 +243,25 @@ def presence_rates_sql(presence: str, master: str) -> str:
     """
 
 
-def counted_pairs_sql(candidates: str, records: str, presence: str, master: str, own: str | None) -> str:
-    """Per candidate pair: its record's kind, the candidate's birth year and `other_records` of the kind.
+def counted_pairs_sql(
+    candidates: str, records: str, presence: str, by_commune: str, master: str, own: str | None
+) -> str:
+    """Per candidate pair: what the evidence beside Splink's reads.
 
-    `own` names the records' column holding the person their own ID links them to (the ID hold-out), whose
-    record is then not counted as another one.
+    The record's kind, the candidate's birth year, `other_records` of the kind the candidate has, whether the
+    record's commune (another than the candidate's in the master) holds an ID-linked record of the candidate in
+    another source (`corroborated`), and the pair's probability without either evidence (`base_probability`,
+    `is_best`). `own` names the records' column holding the person their own ID links them to (the ID hold-out),
+    whose record is then not counted as another one.
     """
     own_record = f"case when r.{own} = c.personal_id then 1 else 0 end" if own else "0"
     return f"""
     with pairs as (
-        select c.record_uid, c.personal_id, c.match_weight, r.source, r.role, {own_record} as own_record
+        select c.record_uid, c.personal_id, c.match_weight, c.gamma_commune, r.source, r.role,
+            r.commune_code as record_commune, {own_record} as own_record,
+            pow(2.0, least(c.match_weight, 60))
+                / (1 + sum(pow(2.0, least(c.match_weight, 60))) over (partition by c.record_uid)) as base_probability,
+            row_number() over (partition by c.record_uid order by c.match_weight desc, c.personal_id) = 1 as is_best
         from {candidates} as c
         join {records} as r on r.unique_id = c.record_uid
     ),
@@ -261,83 +270,129 @@ def counted_pairs_sql(candidates: str, records: str, presence: str, master: str,
         from {master}
         where unique_id in (select personal_id from pairs)
         group by unique_id
+    ),
+    corroborating as (
+        select distinct pairs.record_uid, pairs.personal_id
+        from pairs
+        join {by_commune} as elsewhere
+            on elsewhere.personal_id = pairs.personal_id
+            and elsewhere.commune_code = pairs.record_commune
+            and elsewhere.source <> pairs.source
+        where pairs.gamma_commune = 0
     )
-    select pairs.record_uid, pairs.personal_id, pairs.match_weight, pairs.source, pairs.role, people.birth_year,
-        coalesce(p.n, 0) - pairs.own_record as other_records
+    select pairs.record_uid, pairs.personal_id, pairs.source, pairs.role, pairs.gamma_commune,
+        pairs.base_probability, pairs.is_best, people.birth_year,
+        coalesce(p.n, 0) - pairs.own_record as other_records,
+        corroborating.record_uid is not null as corroborated
     from pairs
     left join {presence} as p
         on p.source = pairs.source and p.role = pairs.role and p.personal_id = pairs.personal_id
     left join people on people.unique_id = pairs.personal_id
+    left join corroborating
+        on corroborating.record_uid = pairs.record_uid and corroborating.personal_id = pairs.personal_id
     """
 
 
 def duplicate_share_sql(counted: str) -> str:
     """Per (source, role): `dup_share` (d), the records linked beyond doubt whose person has another of the kind."""
     return f"""
-    with per_record as (
-        select
-            record_uid,
-            any_value(source) as source,
-            any_value(role) as role,
-            arg_max(other_records, match_weight) as best_other_records,
-            pow(2.0, least(max(match_weight), 60)) / (1 + sum(pow(2.0, least(match_weight, 60)))) as best_probability
-        from {counted}
-        group by record_uid
-    )
     select source, role, count(*) as confident_records,
-        greatest(avg(case when best_other_records > 0 then 1.0 else 0.0 end), {PRESENCE_DUPLICATE_FLOOR}) as dup_share
-    from per_record
-    where best_probability >= {PRESENCE_CONFIDENT}
+        greatest(avg(case when other_records > 0 then 1.0 else 0.0 end), {PRESENCE_DUPLICATE_FLOOR}) as dup_share
+    from {counted}
+    where is_best and base_probability >= {PRESENCE_CONFIDENT}
     group by source, role
     """
 
 
-def presence_weight_sql(counted: str, rates: str, duplicates: str) -> str:
-    """Per candidate pair: `other_records` and `presence_weight`, the evidence in bits (0 where not measured)."""
+# The corroboration evidence: a record whose commune is not the candidate's in the master (the person moved, or
+# it is a namesake) is likelier the candidate's when another source's ID-linked record of the candidate is in that
+# commune too. `q`: how often that is so for the records linked beyond doubt whose commune differs (movers whom
+# the other evidence names); `u`: how often for the pairs almost surely not a match (probability < 1 %), at least
+# CORROBORATION_U_FLOOR. A corroborated pair's odds are multiplied by q / u; an uncorroborated pair's are left as
+# they are. Measured per source only where CORROBORATION_MIN_RECORDS confident movers show q.
+CORROBORATION_U_FLOOR = 0.001
+CORROBORATION_MIN_RECORDS = 20
+
+
+def corroboration_rates_sql(counted: str) -> str:
+    """Per source: `q`, `u` of the corroboration evidence and the records they were measured on."""
+    return f"""
+    select
+        source,
+        count(*) filter (where is_best and base_probability >= {PRESENCE_CONFIDENT}) as confident_movers,
+        avg(case when corroborated then 1.0 else 0.0 end)
+            filter (where is_best and base_probability >= {PRESENCE_CONFIDENT}) as q,
+        greatest(
+            coalesce(avg(case when corroborated then 1.0 else 0.0 end) filter (where base_probability < 0.01), 0),
+            {CORROBORATION_U_FLOOR}
+        ) as u
+    from {counted}
+    where gamma_commune = 0
+    group by source
+    having count(*) filter (where is_best and base_probability >= {PRESENCE_CONFIDENT}) >= {CORROBORATION_MIN_RECORDS}
+    """
+
+
+def presence_weight_sql(counted: str, rates: str, duplicates: str, corroboration: str) -> str:
+    """Per candidate pair: the presence and corroboration evidence, in bits (0 where not measured)."""
     return f"""
     select
         c.record_uid,
         c.personal_id,
         c.other_records,
-        coalesce(case
+        c.corroborated,
+        -- no weight where the kind's coverage or duplicate share is not measured (greatest() skips a NULL)
+        case
+            when r.share is null or d.dup_share is null then 0
             when c.other_records > 0 then log2(least(1.0, d.dup_share / r.share))
             else log2(greatest(1.0, (1 - d.dup_share) / greatest(1 - r.share, 0.001)))
-        end, 0) as presence_weight
+        end as presence_weight,
+        case when c.corroborated then coalesce(log2(greatest(1.0, k.q / k.u)), 0) else 0 end as corroboration_weight
     from {counted} as c
     left join {rates} as r
         on r.source = c.source and r.role = c.role and r.birth_year is not distinct from c.birth_year
     left join {duplicates} as d
         on d.source = c.source and d.role = c.role
+    left join {corroboration} as k
+        on k.source = c.source
     """
 
 
 def pair_presence(
     con, schema: str, staging: str, candidates: str, records: str, master: str, own: str | None = None
 ) -> str:
-    """Materialise the presence evidence of `candidates` (`<candidates>_presence`); return its name.
+    """Materialise the presence and corroboration evidence of `candidates` (`<candidates>_presence`); its name.
 
-    The ID-linked people (`<schema>.lk_presence`), their coverage and the duplicate share are measured once per
-    work schema, on its first call: the night's residue (the ID hold-out, scored later, reuses them).
+    The ID-linked people (`<schema>.lk_presence`, and per commune `lk_presence_by_commune`), their coverage, the
+    duplicate share and the corroboration rates are measured once per work schema, on its first call: the night's
+    residue (the ID hold-out, scored later, reuses them).
     """
     from .features import id_linked_sql
 
     presence = f"{schema}.{PRESENCE_TABLE}"
-    rates, duplicates = f"{presence}_rates", f"{presence}_duplicates"
+    by_commune, rates = f"{presence}_by_commune", f"{presence}_rates"
+    duplicates, corroboration = f"{presence}_duplicates", f"{presence}_corroboration"
     database, _, schema_name = schema.rpartition(".")
     measured = con.execute(
         "select count(*) from duckdb_tables() where database_name = coalesce(nullif(?, ''), current_database()) "
         "and schema_name = ? and table_name = ?",
-        [database, schema_name, f"{PRESENCE_TABLE}_duplicates"],
+        [database, schema_name, f"{PRESENCE_TABLE}_corroboration"],
     ).fetchone()[0]
     if not measured:
-        con.execute(f"create or replace table {presence} as {id_linked_sql(staging)}")
+        con.execute(f"create or replace table {by_commune} as {id_linked_sql(staging)}")
+        con.execute(
+            f"create or replace table {presence} as "
+            f"select source, role, personal_id, sum(n) as n from {by_commune} group by all"
+        )
         con.execute(f"create or replace table {rates} as {presence_rates_sql(presence, master)}")
     counted = f"{candidates}_counted"
-    con.execute(f"create or replace table {counted} as {counted_pairs_sql(candidates, records, presence, master, own)}")
+    sql = counted_pairs_sql(candidates, records, presence, by_commune, master, own)
+    con.execute(f"create or replace table {counted} as {sql}")
     if not measured:
         con.execute(f"create or replace table {duplicates} as {duplicate_share_sql(counted)}")
+        con.execute(f"create or replace table {corroboration} as {corroboration_rates_sql(counted)}")
     out = f"{candidates}_presence"
-    con.execute(f"create or replace table {out} as {presence_weight_sql(counted, rates, duplicates)}")
+    con.execute(f"create or replace table {out} as {presence_weight_sql(counted, rates, duplicates, corroboration)}")
     con.execute(f"drop table {counted}")
     return out
 
@@ -350,18 +405,23 @@ def normalise_sql(
 ) -> str:
     """Per-record probabilities under 'a record is at most one master person': o_i / (1 + sum_j o_j).
 
-    `o_i` is a pair's posterior odds (2 ^ match_weight, the model's prior included), times the presence evidence
-    (2 ^ presence_weight, `pair_presence`) where `presence` is given. A namesake in another
+    `o_i` is a pair's posterior odds (2 ^ match_weight, the model's prior included), times the presence and
+    corroboration evidence (2 ^ evidence_weight, `pair_presence`) where `presence` is given. A namesake in another
     commune thus takes probability away from the right person in proportion to its own evidence; two equally
     good candidates each get less than one half and go to review instead of being linked.
     """
     if presence is None:
         presence_join = ""
-        presence_cols = "0.0 as presence_weight, cast(null as bigint) as other_records"
+        presence_cols = (
+            "0.0 as evidence_weight, cast(null as bigint) as other_records, cast(null as boolean) as corroborated"
+        )
     else:
         presence_join = f"""
         left join {presence} as pp on pp.record_uid = kept.record_uid and pp.personal_id = kept.personal_id"""
-        presence_cols = "coalesce(pp.presence_weight, 0.0) as presence_weight, pp.other_records"
+        presence_cols = (
+            "coalesce(pp.presence_weight, 0.0) + coalesce(pp.corroboration_weight, 0.0) as evidence_weight, "
+            "pp.other_records, pp.corroborated"
+        )
     return f"""
     with candidates as (
         select
@@ -384,13 +444,13 @@ def normalise_sql(
         from kept{presence_join}
     ),
     odds as (
-        select *, pow(2.0, least(match_weight + presence_weight, 60)) as pair_odds from weighed
+        select *, pow(2.0, least(match_weight + evidence_weight, 60)) as pair_odds from weighed
     )
     select
         *,
         pair_odds / (1 + sum(pair_odds) over (partition by source, source_record_id)) as match_probability,
         row_number() over (
-            partition by source, source_record_id order by match_weight + presence_weight desc, personal_id
+            partition by source, source_record_id order by match_weight + evidence_weight desc, personal_id
         ) as candidate_rank,
         count(*) over (partition by source, source_record_id) as n_candidates
     from odds

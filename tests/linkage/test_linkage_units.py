@@ -282,6 +282,10 @@ def test_result_holds_numbers_only(world):
     for name, value in dataclasses.asdict(result).items():
         if name in ("seconds", "thresholds", "holdout", "charts", "review_workbooks"):  # numbers, paths
             continue
+        if name == "corroboration_bits":  # sources and bits, where measured
+            assert set(value) <= {"vaccination", "social", "children", "civil"}
+            assert all(isinstance(b, float) and b >= 0 for b in value.values())
+            continue
         if name == "duplicate_share":  # kinds of record and shares
             assert value and all(isinstance(d, float) and 0 < d <= 1 for d in value.values())
             assert set(value) <= {"vaccination", "social", "children", "civil"} | {

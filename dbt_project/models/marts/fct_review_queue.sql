@@ -27,6 +27,7 @@ review as (
         ('evidence_commune', 'varchar'),
         ('evidence_mother', 'varchar'),
         ('evidence_other_record', 'varchar'),
+        ('evidence_commune_elsewhere', 'varchar'),
         ('as_of', 'date'),
     ]) }}
 ),
@@ -62,6 +63,7 @@ final as (
         this_night.evidence_commune,
         this_night.evidence_mother,
         this_night.evidence_other_record,
+        this_night.evidence_commune_elsewhere,
         records.commune_code,
         {{ as_of() }} as as_of
     from this_night
