@@ -87,11 +87,22 @@ def test_a_filled_workbook_changes_the_next_nights_links(world):
     assert con.execute(f"select count(*) from {REVIEW_TABLE} where source_record_id = 'no_commune'").fetchone() == (0,)
 
 
+def test_every_evidence_word_of_the_model_has_its_vietnamese():
+    from assets.linkage_model.model import load_model
+    from assets.linkage_model.predict import COMMUNE_ELSEWHERE_LABEL, OTHER_RECORD_LABELS
+    from assets.linkage_model.scoring import level_labels
+
+    words = {w for labels in level_labels(load_model()[0]).values() for w in labels.values()}
+    words |= {*OTHER_RECORD_LABELS.values(), COMMUNE_ELSEWHERE_LABEL}
+    assert words <= set(EVIDENCE_VI), sorted(words - set(EVIDENCE_VI))
+
+
 def test_the_workbook_speaks_vietnamese_first_and_one_with_plain_headers_still_imports(world):
     con, tmp_path = world
     _, out = _night(con, tmp_path, 0)
     path = out / "review_unknown.xlsx"
     sheet = load_workbook(path).active
+    assert all(" / " in c.value for c in sheet[1]), "every header has its Vietnamese"
     col = {column_of(c.value): i for i, c in enumerate(sheet[1], start=1)}
     evidence = [sheet.cell(r, col["evidence_given_name"]).value for r in range(2, sheet.max_row + 1)]
     assert evidence and all(
