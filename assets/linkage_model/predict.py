@@ -245,8 +245,7 @@ def link_night(
         result.corroboration_bits = {
             source: round(float(bits), 3)
             for source, bits in con.execute(
-                f"select source, log2(greatest(1.0, q / u)) from {WORK_SCHEMA}.{PRESENCE_TABLE}_corroboration "
-                "order by all"
+                f"select source, bits from {WORK_SCHEMA}.{PRESENCE_TABLE}_corroboration order by all"
             ).fetchall()
         }
         scored = f"{WORK_SCHEMA}.scored"

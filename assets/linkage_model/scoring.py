@@ -208,6 +208,11 @@ PRESENCE_SMOOTHING = 50  # people: a birth year's coverage is shrunk toward the 
 PRESENCE_TABLE = "lk_presence"
 
 
+def odds_sql(weight: str) -> str:
+    """A weight's odds, 2 ^ weight, capped at 2 ^ 60 (the per-record normalisation's and the evidence's)."""
+    return f"pow(2.0, least({weight}, 60))"
+
+
 def presence_rates_sql(presence: str, master: str) -> str:
     """Per (source, role, birth year of the master): `share` (c), the people an ID links a record of the kind to."""
     return f"""
@@ -259,8 +264,8 @@ def counted_pairs_sql(
     with pairs as (
         select c.record_uid, c.personal_id, c.match_weight, c.gamma_commune, r.source, r.role,
             r.commune_code as record_commune, {own_record} as own_record,
-            pow(2.0, least(c.match_weight, 60))
-                / (1 + sum(pow(2.0, least(c.match_weight, 60))) over (partition by c.record_uid)) as base_probability,
+            {odds_sql("c.match_weight")}
+                / (1 + sum({odds_sql("c.match_weight")}) over (partition by c.record_uid)) as base_probability,
             row_number() over (partition by c.record_uid order by c.match_weight desc, c.personal_id) = 1 as is_best
         from {candidates} as c
         join {records} as r on r.unique_id = c.record_uid
@@ -315,7 +320,7 @@ CORROBORATION_MIN_RECORDS = 20
 
 
 def corroboration_rates_sql(counted: str) -> str:
-    """Per source: `q`, `u` of the corroboration evidence and the records they were measured on."""
+    """Per source: `q`, `u` and `bits` (log2 q / u, at least 0) of the corroboration evidence, and its records."""
     return f"""
     select
         source,
@@ -325,7 +330,8 @@ def corroboration_rates_sql(counted: str) -> str:
         greatest(
             coalesce(avg(case when corroborated then 1.0 else 0.0 end) filter (where base_probability < 0.01), 0),
             {CORROBORATION_U_FLOOR}
-        ) as u
+        ) as u,
+        log2(greatest(1.0, q / u)) as bits
     from {counted}
     where gamma_commune = 0
     group by source
@@ -347,7 +353,7 @@ def presence_weight_sql(counted: str, rates: str, duplicates: str, corroboration
             when c.other_records > 0 then log2(least(1.0, d.dup_share / r.share))
             else log2(greatest(1.0, (1 - d.dup_share) / greatest(1 - r.share, 0.001)))
         end as presence_weight,
-        case when c.corroborated then coalesce(log2(greatest(1.0, k.q / k.u)), 0) else 0 end as corroboration_weight
+        case when c.corroborated then coalesce(k.bits, 0) else 0 end as corroboration_weight
     from {counted} as c
     left join {rates} as r
         on r.source = c.source and r.role = c.role and r.birth_year is not distinct from c.birth_year
@@ -372,12 +378,7 @@ def pair_presence(
     presence = f"{schema}.{PRESENCE_TABLE}"
     by_commune, rates = f"{presence}_by_commune", f"{presence}_rates"
     duplicates, corroboration = f"{presence}_duplicates", f"{presence}_corroboration"
-    database, _, schema_name = schema.rpartition(".")
-    measured = con.execute(
-        "select count(*) from duckdb_tables() where database_name = coalesce(nullif(?, ''), current_database()) "
-        "and schema_name = ? and table_name = ?",
-        [database, schema_name, f"{PRESENCE_TABLE}_corroboration"],
-    ).fetchone()[0]
+    measured = _has_table(con, schema, f"{PRESENCE_TABLE}_corroboration")
     if not measured:
         con.execute(f"create or replace table {by_commune} as {id_linked_sql(staging)}")
         con.execute(
@@ -444,7 +445,7 @@ def normalise_sql(
         from kept{presence_join}
     ),
     odds as (
-        select *, pow(2.0, least(match_weight + evidence_weight, 60)) as pair_odds from weighed
+        select *, {odds_sql("match_weight + evidence_weight")} as pair_odds from weighed
     )
     select
         *,
@@ -584,11 +585,13 @@ def committed_nights_sql(model: str) -> str:
 
 
 def _has_table(con, schema: str, table: str) -> bool:
+    """Whether `schema.table` exists; `schema` may be qualified by its database (`linkage_mem.work`)."""
+    database, _, schema = schema.rpartition(".")
     return bool(
         con.execute(
             "select count(*) from duckdb_tables() where schema_name = ? and table_name = ? and database_name = "
-            "current_database()",
-            [schema, table],
+            "coalesce(nullif(?, ''), current_database())",
+            [schema, table, database],
         ).fetchone()[0]
     )
 
