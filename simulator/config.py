@@ -130,6 +130,7 @@ DEFAULT_RATES: dict[str, float] = {
     "dose_before_birth": 0.01,  # DATE_INVALID (vaccination dose before birth)
     "duplicate": 0.015,  # DUPLICATE (a second record of the same person)
     "moved": 0.03,  # RESIDENCE_MISMATCH
+    "mover_stale": 0.75,  # share of a mover's sector records still at the commune left (moved / this = movers)
     "commune_outdated": 0.08,  # COMMUNE_OUTDATED (current column never filled)
     "commune_unknown": 0.01,  # COMMUNE_UNKNOWN
     "commune_missing": 0.005,  # FIELD_MISSING (no commune in either column)

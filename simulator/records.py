@@ -314,8 +314,31 @@ def render_sex(ctx: Ctx, pi: np.ndarray, ak: np.ndarray) -> np.ndarray:
     return s
 
 
+def movers(ctx: Ctx) -> tuple[np.ndarray, np.ndarray]:
+    """Per person: moved before the first night, and the pre-2025 commune (row of `geo.old`) they left.
+
+    A move is a person's: every sector that has not caught up keeps the commune the person left, the same one in
+    each sector. Drawn once per person (people added later, ghosts included, get theirs when first seen).
+    """
+    p, r = ctx.people, ctx.rates
+    new = p["mover"].isna().to_numpy() if "mover" in p.columns else np.ones(len(p), dtype=bool)
+    if new.any():
+        share = min(1.0, r["moved"] / r["mover_stale"]) if r["mover_stale"] > 0 else 0.0
+        idx = np.flatnonzero(new)
+        mover = p["mover"].to_numpy().copy() if "mover" in p.columns else np.zeros(len(p), dtype=object)
+        left = p["left_commune"].to_numpy().copy() if "left_commune" in p.columns else np.zeros(len(p), dtype=object)
+        mover[idx] = (idx < ctx.n_master) & (ctx.rng.random(idx.size) < share)
+        left[idx] = ctx.rng.integers(0, len(ctx.geo.old), idx.size)
+        p["mover"] = mover.astype(bool)
+        p["left_commune"] = left.astype("int64")
+    return p["mover"].to_numpy(), p["left_commune"].to_numpy()
+
+
 def commune_kinds(ctx: Ctx, pi: np.ndarray, created: np.ndarray, clean: bool = False) -> np.ndarray:
-    """ok, moved, outdated, unknown_cur, unknown_old, missing."""
+    """ok, moved, outdated, unknown_cur, unknown_old, missing.
+
+    `moved`: the record of a person who moved keeps, with probability `mover_stale`, the commune they left.
+    """
     n = len(pi)
     if clean:
         return np.full(n, "ok", dtype=object)
@@ -325,7 +348,6 @@ def commune_kinds(ctx: Ctx, pi: np.ndarray, created: np.ndarray, clean: bool = F
         n,
         {
             "ok": 0,
-            "moved": r["moved"],
             "outdated": r["commune_outdated"],
             "unknown_cur": r["commune_unknown"] / 2,
             "unknown_old": r["commune_unknown"] / 2,
@@ -334,7 +356,9 @@ def commune_kinds(ctx: Ctx, pi: np.ndarray, created: np.ndarray, clean: bool = F
     )
     pre = created < REFORM
     k = np.where(~pre & isin(k, ["outdated", "unknown_old"]), "ok", k)
-    k = np.where((pi >= ctx.n_master) & (k == "moved"), "ok", k)
+    mover, _ = movers(ctx)
+    stale = mover[pi] & (pi < ctx.n_master) & (ctx.rng.random(n) < r["mover_stale"])
+    k = np.where(stale & (k == "ok"), "moved", k)
     return k.astype(object)
 
 
@@ -355,10 +379,11 @@ def render_communes(ctx: Ctx, pi: np.ndarray, created: np.ndarray, ck: np.ndarra
     cur = p["commune"].to_numpy()[pi].astype(object)
     mv = ck == "moved"
     if mv.any():
-        j = rng.integers(0, len(geo.old), n)
-        j2 = rng.integers(0, len(geo.old), n)
+        _, left = movers(ctx)
+        j = left[pi]
         nc = geo.old["new_commune_code"].to_numpy()
-        j = np.where(nc[j] == cur, j2, j)
+        # a later move can bring a person back to the commune they had left: then one more move, drawn here
+        j = np.where(nc[j] == cur, rng.integers(0, len(geo.old), n), j)
         old = np.where(mv, geo.old["commune_code"].to_numpy()[j], old)
         cur = np.where(mv, nc[j], cur)
     pre = created < REFORM

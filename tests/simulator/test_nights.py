@@ -171,9 +171,8 @@ def test_the_nights_change_findings(nights):
     ch = expected_finding_changes(truths)
     assert {"new", "open", "fixed", "gone"} <= set(ch["status"])
     assert (ch["first_seen_as_of"] <= NIGHTS[-1]).all()
-    born = _truth(nights, NIGHTS[-1])
-    first = _truth(nights, D0)
-    assert (born["record_kind"] == "citizen").sum() != (first["record_kind"] == "citizen").sum()
+    last, first = (set(t.loc[t["record_kind"] == "citizen", "source_record_id"]) for t in (truths[-1][1], truths[0][1]))
+    assert last - first and first - last, "citizens are born (or registered) and die (or are removed)"
 
 
 def test_a_stale_source_does_not_change_and_a_down_one_is_unreachable_for_one_night(nights):
