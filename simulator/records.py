@@ -382,7 +382,7 @@ def render_communes(ctx: Ctx, pi: np.ndarray, created: np.ndarray, ck: np.ndarra
         _, left = movers(ctx)
         j = left[pi]
         nc = geo.old["new_commune_code"].to_numpy()
-        # a later move can bring a person back to the commune they had left: then one more move, drawn here
+        # the commune left can be the person's own (about 1 in 99 draws, or a later move back): then another, per record
         j = np.where(nc[j] == cur, rng.integers(0, len(geo.old), n), j)
         old = np.where(mv, geo.old["commune_code"].to_numpy()[j], old)
         cur = np.where(mv, nc[j], cur)
