@@ -337,29 +337,31 @@ def movers(ctx: Ctx) -> tuple[np.ndarray, np.ndarray]:
 def commune_kinds(ctx: Ctx, pi: np.ndarray, created: np.ndarray, clean: bool = False) -> np.ndarray:
     """ok, moved, outdated, unknown_cur, unknown_old, missing.
 
-    `moved`: the record of a person who moved keeps, with probability `mover_stale`, the commune they left.
+    `moved`: the record of a person who moved keeps, with probability `mover_stale`, the commune they left (a
+    share `moved` of the records, as a per-record draw gave); the other kinds are drawn among the rest, at rates
+    raised so that each stays the share of all records its rate says.
     """
     n = len(pi)
     if clean:
         return np.full(n, "ok", dtype=object)
     r = ctx.rates
+    mover, _ = movers(ctx)
+    stale = mover[pi] & (pi < ctx.n_master) & (ctx.rng.random(n) < r["mover_stale"])
+    rest = max(1.0 - r["moved"], 1e-9)
     k = _choose(
         ctx.rng,
         n,
         {
             "ok": 0,
-            "outdated": r["commune_outdated"],
-            "unknown_cur": r["commune_unknown"] / 2,
-            "unknown_old": r["commune_unknown"] / 2,
-            "missing": r["commune_missing"],
+            "outdated": r["commune_outdated"] / rest,
+            "unknown_cur": r["commune_unknown"] / 2 / rest,
+            "unknown_old": r["commune_unknown"] / 2 / rest,
+            "missing": r["commune_missing"] / rest,
         },
     )
     pre = created < REFORM
     k = np.where(~pre & isin(k, ["outdated", "unknown_old"]), "ok", k)
-    mover, _ = movers(ctx)
-    stale = mover[pi] & (pi < ctx.n_master) & (ctx.rng.random(n) < r["mover_stale"])
-    k = np.where(stale & (k == "ok"), "moved", k)
-    return k.astype(object)
+    return np.where(stale, "moved", k).astype(object)
 
 
 def unknown_codes(geo: Geo) -> tuple[np.ndarray, np.ndarray]:

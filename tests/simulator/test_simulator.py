@@ -262,3 +262,14 @@ def test_realism(tiny_clean):
     assert cit["commune_code"].notna().all()
     prefixes = cit["personal_id"].str[:3].value_counts(normalize=True)
     assert prefixes.get("024", 0) + prefixes.get("027", 0) > 0.75
+
+
+def test_a_mover_is_out_of_date_at_the_same_commune_in_every_sector(tiny):
+    """A move is a person's: the sectors that have not caught up all keep the one commune the person left."""
+    t = tiny["truth"]
+    stale = t[(t["record_kind"] == "record") & t["rule_codes"].map(lambda c: "RESIDENCE_MISMATCH" in c)]
+    per_person = stale.groupby("true_personal_id").agg(sources=("source", "nunique"), left=("commune_code", "nunique"))
+    several = per_person[per_person["sources"] >= 2]
+    assert len(several) >= 5, "some movers are out of date in two sectors or more"
+    # a record redraws only when the commune left is the person's own (about 1 in 99 communes)
+    assert (several["left"] == 1).mean() >= 0.9, per_person["left"].value_counts().to_dict()
