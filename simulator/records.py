@@ -318,7 +318,8 @@ def movers(ctx: Ctx) -> tuple[np.ndarray, np.ndarray]:
     """Per person: moved before the first night, and the pre-2025 commune (row of `geo.old`) they left.
 
     A move is a person's: every sector that has not caught up keeps the commune the person left, the same one in
-    each sector. Drawn once per person (people added later, ghosts included, get theirs when first seen).
+    each sector. Drawn once per person; people added later get theirs when first seen (people the master does not
+    have never moved: their records have no master commune to differ from).
     """
     p, r = ctx.people, ctx.rates
     new = p["mover"].isna().to_numpy() if "mover" in p.columns else np.ones(len(p), dtype=bool)
